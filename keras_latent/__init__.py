@@ -1,0 +1,16 @@
+"""keras-latent: conditional generation and attribute editing with latent-variable
+models, in Keras 3, on TensorFlow, JAX and PyTorch."""
+
+from keras_latent import losses, models, trainer
+from keras_latent.presets import from_preset, list_presets, load_preset_metadata
+from keras_latent.version import __version__
+
+__all__ = [
+    "__version__",
+    "from_preset",
+    "list_presets",
+    "load_preset_metadata",
+    "losses",
+    "models",
+    "trainer",
+]

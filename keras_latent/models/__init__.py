@@ -1,0 +1,6 @@
+"""The zoo's models."""
+
+from keras_latent.models.vae import VAE
+from keras_latent.models.wgan_gp import WGANGP
+
+__all__ = ["VAE", "WGANGP"]

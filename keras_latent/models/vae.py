@@ -1,0 +1,238 @@
+"""Variational autoencoder (SPEC §1), the zoo's unconditional base model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_latent import losses
+from keras_latent.models import networks
+from keras_latent.models.inputs import (
+    predict_in_batches,
+    validate_images,
+    validate_num_samples,
+)
+from keras_latent.presets import PresetMixin
+
+ARCHITECTURES = ("mlp", "conv")
+DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
+
+
+def _check_choice(argument, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"`{argument}` must be one of {list(choices)}. Received: {value!r}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class VAE(PresetMixin, keras.Model):
+    """Variational autoencoder with a Gaussian encoder.
+
+    The encoder gives q(z|x) = N(μ(x), diag σ²(x)) with σ = softplus(·); the
+    decoder gives the mean of p(x|z), either N(sigmoid(logits), σ_x² I) with a
+    fixed σ_x ("gaussian") or Bernoulli(sigmoid(logits)) ("bernoulli"). The
+    loss per example is `reconstruction + β · KL(q(z|x) ‖ N(0, I))` where both
+    terms are **sums** over pixels and latent dimensions, averaged over the
+    batch: with means instead of sums the same β weighs the KL differently.
+
+    It trains with one optimizer, so it uses Keras's stock trainer through
+    `compute_loss`. `fit`'s logs show `loss`, `reconstruction` and `kl`.
+
+    Args:
+        image_shape: tuple `(height, width, channels)`. Defaults to
+            `(28, 28, 1)`.
+        latent_dim: int. Dimension of z. Defaults to `16`.
+        architecture: `"mlp"` or `"conv"`. Defaults to `"mlp"`.
+        hidden_units: sequence of int. MLP widths (encoder order; the decoder
+            mirrors them). Used by `"mlp"`. Defaults to `(512, 256)`.
+        filters: sequence of int. Channels of the stride-2 convolutions
+            (encoder order; the decoder mirrors them). Used by `"conv"`.
+            Defaults to `(32, 64)`.
+        decoder_distribution: `"gaussian"` or `"bernoulli"`. Defaults to
+            `"gaussian"`.
+        decoder_sigma: float. σ_x of the Gaussian decoder (Latent Constraints
+            uses a sharp 0.1). Defaults to `0.1`.
+        beta: float. Weight of the KL term. Defaults to `1.0`.
+        seed: int or None. Seed of the model's noise. Defaults to `None`.
+
+    Example:
+
+    ```python
+    vae = keras_latent.models.VAE(image_shape=(28, 28, 1), latent_dim=16)
+    vae.compile(optimizer="adam")
+    vae.fit(images, epochs=10, batch_size=64)
+    samples = vae.generate(16, seed=0)  # float32 in [0, 1], (16, 28, 28, 1)
+    ```
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (28, 28, 1),
+        latent_dim: int = 16,
+        architecture: str = "mlp",
+        hidden_units: Sequence[int] = (512, 256),
+        filters: Sequence[int] = (32, 64),
+        decoder_distribution: str = "gaussian",
+        decoder_sigma: float = 0.1,
+        beta: float = 1.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_choice("architecture", architecture, ARCHITECTURES)
+        _check_choice(
+            "decoder_distribution", decoder_distribution, DECODER_DISTRIBUTIONS
+        )
+        if decoder_sigma <= 0:
+            raise ValueError(
+                f"`decoder_sigma` must be positive. Received: {decoder_sigma}"
+            )
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.latent_dim = int(latent_dim)
+        self.architecture = architecture
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        self.filters = tuple(int(f) for f in filters)
+        self.decoder_distribution = decoder_distribution
+        self.decoder_sigma = float(decoder_sigma)
+        self.beta = float(beta)
+        self.seed = seed
+
+        if architecture == "mlp":
+            self.encoder = networks.mlp_image_encoder(
+                self.image_shape, self.hidden_units, 2 * self.latent_dim
+            )
+            self.decoder = networks.mlp_image_decoder(
+                self.latent_dim, self.hidden_units[::-1], self.image_shape
+            )
+        else:
+            self.encoder = networks.conv_image_encoder(
+                self.image_shape, self.filters, 2 * self.latent_dim
+            )
+            self.decoder = networks.conv_image_decoder(
+                self.latent_dim, self.filters[::-1], self.image_shape
+            )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = True
+
+    # -- the probabilistic model ----------------------------------------------------
+
+    def encode(self, images, training: bool = False):
+        """Returns the posterior `(mean, std)` of q(z|x), each `(batch, latent)`."""
+        validate_images(images, self.image_shape)
+        stats = self.encoder(images, training=training)
+        mean, raw_std = ops.split(stats, 2, axis=-1)
+        # The floor keeps log σ² finite when softplus underflows.
+        return mean, ops.softplus(raw_std) + 1e-6
+
+    def decode_logits(self, z, training: bool = False):
+        return self.decoder(z, training=training)
+
+    def decode(self, z, training: bool = False):
+        """Returns the decoder's mean image in [0, 1], `(batch, H, W, C)`."""
+        return ops.sigmoid(self.decode_logits(z, training=training))
+
+    def call(self, images, training: bool = False):
+        """Reconstructs `images`: z is sampled when training, else z = μ(x).
+
+        Adds `β · KL` to the model's losses, so `compute_loss` needs no second
+        pass through the encoder.
+        """
+        mean, std = self.encode(images, training=training)
+        if training:
+            noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+            z = mean + std * noise
+        else:
+            z = mean
+        kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
+        self.add_loss(self.beta * ops.mean(kl))
+        return self.decode_logits(z, training=training)
+
+    def reconstruction_loss(self, images, logits):
+        """Per-example negative log-likelihood, summed over pixels."""
+        if self.decoder_distribution == "gaussian":
+            return losses.gaussian_reconstruction(
+                images, ops.sigmoid(logits), self.decoder_sigma
+            )
+        return losses.bernoulli_reconstruction(images, logits)
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        reconstruction = ops.mean(self.reconstruction_loss(x, y_pred))
+        kl = sum(self.losses)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl / self.beta if self.beta else kl)
+        return reconstruction + kl
+
+    def negative_elbo(self, images, num_samples: int = 1):
+        """Per-example −ELBO with β = 1, in nats, `(batch,)`.
+
+        Averages the reconstruction term over `num_samples` draws of z. For the
+        Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
+        the value is a true bound on −log p(x).
+        """
+        mean, std = self.encode(images)
+        kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
+        reconstruction = 0.0
+        for _ in range(num_samples):
+            noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+            logits = self.decode_logits(mean + std * noise)
+            reconstruction += self.reconstruction_loss(images, logits)
+        reconstruction = reconstruction / num_samples
+        if self.decoder_distribution == "gaussian":
+            pixels = float(np.prod(self.image_shape))
+            reconstruction += (
+                0.5 * pixels * float(np.log(2 * np.pi * self.decoder_sigma**2))
+            )
+        return reconstruction + kl
+
+    # -- conveniences that return NumPy ----------------------------------------------
+
+    def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
+        """Decodes the posterior means of `images`; float32 in [0, 1]."""
+        return predict_in_batches(lambda x: self.decode(self.encode(x)[0]), images, batch_size)
+
+    def generate(
+        self, num_samples: int, seed: int | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """Samples z ~ N(0, I) and decodes it.
+
+        Args:
+            num_samples: int. Number of images.
+            seed: int or None. The same seed gives the same images; `None`
+                draws from the model's own seed generator. Defaults to `None`.
+            batch_size: int. Decoding batch size. Defaults to `256`.
+
+        Returns:
+            float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
+        """
+        validate_num_samples(num_samples)
+        z = keras.random.normal(
+            (num_samples, self.latent_dim),
+            seed=self.seed_generator if seed is None else seed,
+        )
+        return predict_in_batches(self.decode, z, batch_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "image_shape": list(self.image_shape),
+                "latent_dim": self.latent_dim,
+                "architecture": self.architecture,
+                "hidden_units": list(self.hidden_units),
+                "filters": list(self.filters),
+                "decoder_distribution": self.decoder_distribution,
+                "decoder_sigma": self.decoder_sigma,
+                "beta": self.beta,
+                "seed": self.seed,
+            }
+        )
+        return config
+

@@ -1,0 +1,236 @@
+"""Presets: keras-hub's on-disk layout, one `from_preset` for every model.
+
+A preset is a directory holding
+
+- `config.json`: the model's serialized config; its `registered_name` picks
+  the class, so one `from_preset` returns the right model;
+- `model.weights.h5`: the weights;
+- `metadata.json`: how the weights were earned (recipe command, data, split,
+  steps, wall time, backend, versions, parameter count, measured metrics and
+  their protocol);
+- optionally `README.md` (the model card) and images it shows.
+
+Built-in presets ship inside the package (`keras_latent/zoo/<name>/`, the
+repository's `zoo/` folder). A preset can also be a local directory,
+`hf://org/name` (Hugging Face Hub) or `kaggle://owner/model/keras/variant`
+(Kaggle Models); the hub clients are imported only when such a handle is used.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import importlib.util
+import json
+import os
+import platform
+from pathlib import Path
+
+import keras
+import numpy as np
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+METADATA_FILE = "metadata.json"
+
+
+def builtin_preset_dir() -> Path:
+    """The folder holding the built-in presets (installed or source checkout)."""
+    spec = importlib.util.find_spec("keras_latent.zoo")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    # A source checkout: the presets live in the repository's top-level zoo/.
+    return Path(__file__).resolve().parents[1] / "zoo"
+
+
+def list_presets() -> list[str]:
+    """Names of the built-in presets, sorted.
+
+    Example:
+
+    ```python
+    keras_latent.list_presets()  # ['mnist_vae', 'mnist_wgan_gp', ...]
+    ```
+    """
+    root = builtin_preset_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
+
+
+def _download_hf(handle: str) -> Path:
+    try:
+        import huggingface_hub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading '{handle}' needs huggingface_hub: "
+            "`pip install keras-latent[hub]` or `pip install huggingface_hub`."
+        ) from e
+    repo_id = handle[len("hf://") :]
+    return Path(huggingface_hub.snapshot_download(repo_id=repo_id))
+
+
+def _download_kaggle(handle: str) -> Path:
+    try:
+        import kagglehub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading '{handle}' needs kagglehub: "
+            "`pip install keras-latent[hub]` or `pip install kagglehub`."
+        ) from e
+    return Path(kagglehub.model_download(handle[len("kaggle://") :]))
+
+
+def resolve_preset(preset: str | os.PathLike) -> Path:
+    """Returns the local directory of `preset`, downloading hub handles."""
+    text = str(preset)
+    if text.startswith("hf://"):
+        path = _download_hf(text)
+    elif text.startswith("kaggle://"):
+        path = _download_kaggle(text)
+    elif Path(text).is_dir():
+        path = Path(text)
+    elif (builtin_preset_dir() / text).is_dir():
+        path = builtin_preset_dir() / text
+    else:
+        names = list_presets()
+        close = difflib.get_close_matches(text, names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(
+            f"Unknown preset '{text}'.{hint} Built-in presets: {names}. A preset "
+            "can also be a local directory, 'hf://org/name' or "
+            "'kaggle://owner/model/keras/variant'."
+        )
+    if not (path / CONFIG_FILE).is_file():
+        raise ValueError(
+            f"Preset directory '{path}' has no {CONFIG_FILE}; it is not a "
+            "keras-latent preset (expected config.json, model.weights.h5, "
+            "metadata.json)."
+        )
+    return path
+
+
+def load_preset_config(preset: str | os.PathLike) -> dict:
+    path = resolve_preset(preset)
+    try:
+        return json.loads((path / CONFIG_FILE).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"'{path / CONFIG_FILE}' is not valid JSON: {e}") from e
+
+
+def load_preset_metadata(preset: str | os.PathLike) -> dict:
+    """Returns a preset's `metadata.json` as a dict (empty if it has none)."""
+    path = resolve_preset(preset) / METADATA_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def from_preset(preset: str | os.PathLike, load_weights: bool = True):
+    """Builds the model a preset describes, with its weights.
+
+    The class comes from the preset's `config.json`, which is deserialized in
+    Keras safe mode: nothing in a config can run code.
+
+    Args:
+        preset: a built-in name (see `list_presets()`), a local directory,
+            `"hf://org/name"` or `"kaggle://owner/model/keras/variant"`.
+        load_weights: bool. Load `model.weights.h5`. Defaults to `True`.
+
+    Returns:
+        The model, e.g. a `keras_latent.models.VAE`.
+
+    Example:
+
+    ```python
+    vae = keras_latent.from_preset("mnist_vae")
+    digits = vae.generate(16, seed=0)
+    ```
+    """
+    # Importing the models registers their classes for deserialization.
+    import keras_latent.models  # noqa: F401
+
+    path = resolve_preset(preset)
+    config = load_preset_config(path)
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as e:
+        raise ValueError(
+            f"Could not build a model from '{path / CONFIG_FILE}': {e}"
+        ) from e
+    if load_weights:
+        weights = path / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ValueError(f"Preset '{path}' has no {WEIGHTS_FILE}.")
+        try:
+            model.load_weights(weights)
+        except Exception as e:
+            raise ValueError(
+                f"Could not load the weights file '{weights}': it is corrupt or "
+                f"does not match the config ({type(e).__name__}: {e})."
+            ) from e
+    return model
+
+
+def _versions() -> dict:
+    versions = {"python": platform.python_version(), "keras": keras.__version__}
+    for module in ("tensorflow", "jax", "torch", "numpy"):
+        try:
+            versions[module] = __import__(module).__version__
+        except ImportError:
+            pass
+    from keras_latent.version import __version__
+
+    versions["keras_latent"] = __version__
+    return versions
+
+
+class PresetMixin:
+    """Adds `save_to_preset` and `from_preset` to a zoo model."""
+
+    @classmethod
+    def from_preset(cls, preset: str | os.PathLike, load_weights: bool = True):
+        """Loads a preset and checks it holds a model of this class.
+
+        Args:
+            preset: see `keras_latent.from_preset`.
+            load_weights: bool. Defaults to `True`.
+        """
+        model = from_preset(preset, load_weights=load_weights)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f"Preset '{preset}' holds a {type(model).__name__}, not a "
+                f"{cls.__name__}. Use keras_latent.from_preset() to load any "
+                "preset."
+            )
+        return model
+
+    def save_to_preset(self, preset_dir: str | os.PathLike, metadata=None) -> Path:
+        """Writes `config.json`, `model.weights.h5` and `metadata.json`.
+
+        Args:
+            preset_dir: directory to write (created if needed).
+            metadata: dict or None. Merged into the metadata the library
+                records itself (backend, versions, parameter count, date).
+                Defaults to `None`.
+
+        Returns:
+            The preset directory as a `Path`.
+        """
+        path = Path(preset_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        config = keras.saving.serialize_keras_object(self)
+        (path / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        self.save_weights(path / WEIGHTS_FILE)
+        record = {
+            "class": type(self).__name__,
+            "backend": keras.backend.backend(),
+            "versions": _versions(),
+            "parameter_count": int(
+                sum(np.prod(v.shape) for v in self.trainable_weights)
+            ),
+            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+        }
+        record.update(metadata or {})
+        (path / METADATA_FILE).write_text(json.dumps(record, indent=2) + "\n")
+        return path

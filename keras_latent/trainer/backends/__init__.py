@@ -1,0 +1,31 @@
+"""Backend-specific training code: the only place that takes gradients.
+
+Everything else in keras-latent is written in `keras.ops`. Each module here
+implements the same three functions for one backend:
+
+- `train_step(model, *args)`: run a `MultiPlayerModel`'s phases once.
+- `test_step(model, *args)`: evaluate every phase's loss without updates.
+- `input_gradients(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, differentiable
+  again, for gradient penalties.
+"""
+
+import importlib
+
+import keras
+
+_MODULES = {
+    "tensorflow": "keras_latent.trainer.backends.tensorflow",
+    "jax": "keras_latent.trainer.backends.jax",
+    "torch": "keras_latent.trainer.backends.torch",
+}
+
+
+def current():
+    """Returns the trainer module of the active Keras backend."""
+    name = keras.backend.backend()
+    if name not in _MODULES:
+        raise RuntimeError(
+            f"keras-latent trains on the backends {sorted(_MODULES)}; the active "
+            f"Keras backend is '{name}'. Set KERAS_BACKEND to one of them."
+        )
+    return importlib.import_module(_MODULES[name])

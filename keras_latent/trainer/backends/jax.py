@@ -1,0 +1,115 @@
+"""JAX phase trainer.
+
+JAX's `fit` is stateless: it passes every variable's value in `state` and
+expects the new values back. Each phase therefore runs inside a
+`keras.StatelessScope` that maps *every* model variable to its current value
+(scopes do not fall back to outer ones), differentiates with
+`jax.value_and_grad` with respect to the player's values only, and collects
+the non-trainable updates (BatchNorm statistics, seed generators) the phase
+made, so the next phase sees them.
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+
+
+class _State:
+    """Current values of all of a model's variables, keyed by variable."""
+
+    def __init__(self, model, state, with_optimizer):
+        self.model = model
+        groups = [model.trainable_variables, model.non_trainable_variables]
+        if with_optimizer:
+            groups.append(model.optimizer.variables)
+        groups.append(model.metrics_variables)
+        self.groups = groups
+        self.values = {}
+        for variables, values in zip(groups, state):
+            for v, value in zip(variables, values):
+                self.values[id(v)] = value
+        self.model_variables = groups[0] + groups[1]
+
+    def get(self, variables):
+        return [self.values[id(v)] for v in variables]
+
+    def set(self, variables, values):
+        for v, value in zip(variables, values):
+            self.values[id(v)] = value
+
+    def as_state(self):
+        return tuple(self.get(variables) for variables in self.groups)
+
+
+def _run_phase(model, phase, data, current, training):
+    """Runs `phase` statelessly; returns `(loss, (logs, new model values))`."""
+    player = model.player_variables(phase.player) if training else []
+    player_ids = {id(v) for v in player}
+
+    def loss_of(player_values):
+        replaced = dict(zip((id(v) for v in player), player_values))
+        mapping = [
+            (v, replaced[id(v)] if id(v) in player_ids else current.values[id(v)])
+            for v in current.model_variables
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            loss, logs = phase.compute(data, training=training)
+        updated = [scope.get_current_value(v) for v in current.model_variables]
+        return loss, (logs, updated)
+
+    if not training:
+        return loss_of([])
+    grad_fn = jax.value_and_grad(loss_of, has_aux=True)
+    return grad_fn(current.get(player))
+
+
+def _update_trackers(model, current, phase, loss, logs):
+    metrics_variables = model.metrics_variables
+    mapping = list(zip(metrics_variables, current.get(metrics_variables)))
+    with keras.StatelessScope(state_mapping=mapping) as scope:
+        model.update_phase_trackers(phase, loss, logs)
+    current.set(
+        metrics_variables, [scope.get_current_value(v) for v in metrics_variables]
+    )
+
+
+def _metrics_result(model, current):
+    metrics_variables = model.metrics_variables
+    mapping = list(zip(metrics_variables, current.get(metrics_variables)))
+    with keras.StatelessScope(state_mapping=mapping):
+        return model.get_metrics_result()
+
+
+def train_step(model, state, data):
+    current = _State(model, state, with_optimizer=True)
+    for phase in model.phases:
+        variables = model.player_variables(phase.player)
+        optimizer = model.optimizer[phase.player]
+        for _ in range(phase.repeat):
+            (loss, (logs, updated)), grads = _run_phase(
+                model, phase, data, current, training=True
+            )
+            current.set(current.model_variables, updated)
+            new_values, new_optimizer_values = optimizer.stateless_apply(
+                current.get(optimizer.variables), grads, current.get(variables)
+            )
+            current.set(variables, new_values)
+            current.set(optimizer.variables, new_optimizer_values)
+            _update_trackers(model, current, phase, loss, logs)
+    return _metrics_result(model, current), current.as_state()
+
+
+def test_step(model, state, data):
+    current = _State(model, state, with_optimizer=False)
+    for phase in model.phases:
+        loss, (logs, updated) = _run_phase(model, phase, data, current, False)
+        current.set(current.model_variables, updated)
+        _update_trackers(model, current, phase, loss, logs)
+    return _metrics_result(model, current), current.as_state()
+
+
+def input_gradients(fn, x):
+    x = jnp.asarray(x)
+    y, vjp = jax.vjp(fn, x)
+    (grad,) = vjp(jnp.ones_like(y))
+    return y, grad

@@ -1,0 +1,39 @@
+"""TensorFlow phase trainer (run inside `tf.function` by `fit`)."""
+
+import tensorflow as tf
+
+
+def _gradients(tape, loss, variables):
+    grads = tape.gradient(loss, variables)
+    # A player that the loss does not reach gets a zero update rather than a
+    # crash, so a phase may legitimately leave some of its variables idle.
+    return [
+        tf.zeros_like(v.value) if g is None else g for g, v in zip(grads, variables)
+    ]
+
+
+def train_step(model, data):
+    for phase in model.phases:
+        variables = model.player_variables(phase.player)
+        optimizer = model.optimizer[phase.player]
+        for _ in range(phase.repeat):
+            with tf.GradientTape() as tape:
+                loss, logs = phase.compute(data, training=True)
+            optimizer.apply(_gradients(tape, loss, variables), variables)
+            model.update_phase_trackers(phase, loss, logs)
+    return model.get_metrics_result()
+
+
+def test_step(model, data):
+    for phase in model.phases:
+        loss, logs = phase.compute(data, training=False)
+        model.update_phase_trackers(phase, loss, logs)
+    return model.get_metrics_result()
+
+
+def input_gradients(fn, x):
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    return y, tape.gradient(y, x)
