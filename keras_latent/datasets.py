@@ -18,7 +18,7 @@ import gzip
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, partial
 from pathlib import Path
@@ -126,9 +126,7 @@ def _resolve_data_dir(data_dir: str | os.PathLike | None) -> tuple[Path | None, 
         return Path(data_dir).expanduser(), "data_dir argument"
     root = default_data_dir()
     if root is not None:
-        how = (
-            f"${DATA_ENV_VAR}" if os.environ.get(DATA_ENV_VAR) else "default search"
-        )
+        how = f"${DATA_ENV_VAR}" if os.environ.get(DATA_ENV_VAR) else "default search"
         return root, how
     looked = ", ".join(str(p) for p in _default_candidates())
     return None, f"no data_dir, ${DATA_ENV_VAR} unset, and none of {looked} exist"
@@ -199,6 +197,19 @@ def _packed_file(
 # --------------------------------------------------------------------------
 
 
+def _packed_mnist(
+    split: str, data_dir: str | os.PathLike | None
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """Reads the packed arrays, or returns where it looked."""
+    path, looked = _packed_file(data_dir, "mnist/mnist.npz")
+    if path is None:
+        return looked
+    with np.load(path) as z:
+        x = z[f"x_{split}"]
+        y = z[f"y_{split}"]
+    return x[..., None], y.astype(np.int64)
+
+
 def mnist_arrays(
     split: str = "train", data_dir: str | os.PathLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -220,13 +231,24 @@ def mnist_arrays(
     ```
     """
     _check_choice("split", split, _SPLITS["mnist"])
-    path, looked = _packed_file(data_dir, "mnist/mnist.npz")
+    result = _packed_mnist(split, data_dir)
+    if isinstance(result, str):
+        raise _not_found("mnist", split, [result])
+    return result
+
+
+def _packed_cifar10(
+    split: str, data_dir: str | os.PathLike | None
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """Reads the packed arrays, or returns why it could not."""
+    if split != "train":
+        return "packed arrays: the packed CIFAR-10 subset has a train split only"
+    path, looked = _packed_file(data_dir, "cifar10_subset/cifar10_train_subset5k.npz")
     if path is None:
-        raise _not_found("mnist", split, [looked])
+        return looked
     with np.load(path) as z:
-        x = z[f"x_{split}"]
-        y = z[f"y_{split}"]
-    return x[..., None], y.astype(np.int64)
+        x, y = z["x"], z["y"]
+    return x, y.astype(np.int64)
 
 
 def cifar10_arrays(
@@ -255,20 +277,10 @@ def cifar10_arrays(
     ```
     """
     _check_choice("split", split, _SPLITS["cifar10"])
-    if split != "train":
-        raise _not_found(
-            "cifar10",
-            split,
-            ["packed arrays: the packed CIFAR-10 subset has a train split only"],
-        )
-    path, looked = _packed_file(
-        data_dir, "cifar10_subset/cifar10_train_subset5k.npz"
-    )
-    if path is None:
-        raise _not_found("cifar10", split, [looked])
-    with np.load(path) as z:
-        x, y = z["x"], z["y"]
-    return x, y.astype(np.int64)
+    result = _packed_cifar10(split, data_dir)
+    if isinstance(result, str):
+        raise _not_found("cifar10", split, [result])
+    return result
 
 
 def celeba_attribute_names(data_dir: str | os.PathLike | None = None) -> list[str]:
@@ -333,6 +345,26 @@ def _held_back_message() -> str:
     )
 
 
+def _packed_celeba(
+    split: str, attributes: Sequence[str] | None, data_dir: str | os.PathLike | None
+) -> tuple[np.ndarray, np.ndarray, list[str]] | str:
+    """Reads the packed arrays, or returns why it could not."""
+    if split == "test":
+        return f"packed arrays: {_held_back_message()}"
+    path, looked = _packed_file(data_dir, f"celeba64/{split}.npz")
+    if path is None:
+        return looked
+    names = path.parent / "attribute_names.txt"
+    all_names = names.read_text().split() if names.is_file() else None
+    indices, chosen = _attribute_indices(
+        attributes, all_names or CELEBA_ATTRIBUTE_NAMES
+    )
+    with np.load(path) as z:
+        x = z["images"]
+        a = z["attributes"]
+    return x, a[:, indices].astype(np.int8), chosen
+
+
 def celeba_arrays(
     split: str = "train",
     attributes: Sequence[str] | None = None,
@@ -361,20 +393,10 @@ def celeba_arrays(
     ```
     """
     split = _normalize_celeba_split(split)
-    if split == "test":
-        raise _not_found("celeba", split, [f"packed arrays: {_held_back_message()}"])
-    path, looked = _packed_file(data_dir, f"celeba64/{split}.npz")
-    if path is None:
-        raise _not_found("celeba", split, [looked])
-    names = path.parent / "attribute_names.txt"
-    all_names = names.read_text().split() if names.is_file() else None
-    indices, chosen = _attribute_indices(
-        attributes, all_names or CELEBA_ATTRIBUTE_NAMES
-    )
-    with np.load(path) as z:
-        x = z["images"]
-        a = z["attributes"]
-    return x, a[:, indices].astype(np.int8), chosen
+    result = _packed_celeba(split, attributes, data_dir)
+    if isinstance(result, str):
+        raise _not_found("celeba", split, [result])
+    return result
 
 
 def _open_text(path: Path) -> str:
@@ -384,7 +406,9 @@ def _open_text(path: Path) -> str:
     return path.read_text()
 
 
-def _parse_attr_file(text: str, source: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _parse_attr_file(
+    text: str, source: str
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Parses `list_attr_celeba.txt`: a count, the names, then filename + -1/1."""
     try:
         count_line, names_line, body = text.split("\n", 2)
@@ -695,21 +719,21 @@ def image_folder_arrays(
         csv_path = directory / csv_path
     if not csv_path.is_file():
         raise FileNotFoundError(f"Labels CSV {labels_csv} does not exist.")
-    with open(csv_path, newline="") as f:
+    # utf-8-sig drops the byte-order mark that spreadsheet exports often add.
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         header = [h.strip() for h in (reader.fieldnames or [])]
         reader.fieldnames = header
         rows = list(reader)
     if "filename" not in header:
         raise ValueError(
-            f"{csv_path} has no 'filename' column; its columns are: "
-            f"{', '.join(header)}"
+            f"{csv_path} has no 'filename' column; its columns are: {', '.join(header)}"
         )
     columns = [h for h in header if h != "filename"]
     _, chosen = _attribute_indices(attributes, columns)
     if not rows:
         raise ValueError(f"{csv_path} lists no images.")
-    filenames = [row["filename"].strip() for row in rows]
+    filenames = [(row["filename"] or "").strip() for row in rows]
     missing = [name for name in filenames if not (directory / name).is_file()]
     if missing:
         raise FileNotFoundError(
@@ -756,8 +780,8 @@ def _array_dataset(
 ) -> tf.data.Dataset:
     """Streams `(float image, target)` from uint8 arrays held once in memory."""
     n = len(images)
-    # Pin to the host so that a TensorFlow that can see a GPU leaves it to the
-    # Keras backend.
+    # tf.data runs on the host anyway; this keeps the arrays out of GPU memory
+    # even where TensorFlow can see a GPU.
     with tf.device("/CPU:0"):
         images_t = tf.convert_to_tensor(images)
         targets_t = tf.convert_to_tensor(targets, dtype=target_dtype)
@@ -797,7 +821,11 @@ def _stream_dataset(
 
 
 def _tfds_load(
-    name: str, split: str, tfds_data_dir, shuffle: bool, seed: int | None
+    name: str,
+    split: str,
+    tfds_data_dir: str | os.PathLike | None,
+    shuffle: bool,
+    seed: int | None,
 ) -> tf.data.Dataset:
     # Imported lazily: it takes seconds and only this source needs it.
     import tensorflow_datasets as tfds
@@ -815,70 +843,54 @@ def _tfds_load(
 def _try_tfds(
     name: str,
     split: str,
-    tfds_data_dir,
+    tfds_data_dir: str | os.PathLike | None,
     shuffle: bool,
     seed: int | None,
-    explicit: bool,
     tried: list[str],
-) -> tf.data.Dataset | None:
+) -> tuple[tf.data.Dataset | None, Exception | None]:
+    """Loads a prepared tfds split; on failure notes why in `tried`."""
     try:
-        return _tfds_load(name, split, tfds_data_dir, shuffle, seed)
-    except Exception as err:  # noqa: BLE001 - any failure means "not prepared"
+        return _tfds_load(name, split, tfds_data_dir, shuffle, seed), None
+    except Exception as err:
+        # Not prepared, not installed or not registered: all mean "not here".
         where = tfds_data_dir or "the default tfds data dir"
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        lines = str(err).strip().splitlines()
         tried.append(
-            f"tfds: {name!r} split {split!r} is not prepared in {where} "
-            f"({type(err).__name__}: {first_line})"
+            f"tfds: {name!r} split {split!r} is not available in {where} "
+            f"({type(err).__name__}: {lines[0] if lines else ''})"
         )
-        if explicit:
-            raise _NotFoundFromTfds(err) from err
-        return None
-
-
-class _NotFoundFromTfds(Exception):
-    """Carries the tfds error so that the final FileNotFoundError chains it."""
+        return None, err
 
 
 def _load_classification(
     dataset: str,
     tfds_name: str,
-    arrays_fn,
+    packed_fn: Callable[[str, str | os.PathLike | None], tuple | str],
     split: str,
     *,
-    data_dir,
+    data_dir: str | os.PathLike | None,
     source: str,
     batch_size: int | None,
     shuffle: bool,
     seed: int | None,
-    tfds_data_dir,
+    tfds_data_dir: str | os.PathLike | None,
 ) -> tf.data.Dataset:
     _check_choice("split", split, _SPLITS[dataset])
     _check_choice("source", source, _SOURCES[dataset])
     tried: list[str] = []
     if source in ("auto", "arrays"):
-        try:
-            x, y = arrays_fn(split, data_dir)
-        except FileNotFoundError as err:
-            if source == "arrays":
-                raise
-            tried.append(str(err).split("\n")[1].strip(" -"))
-        else:
+        result = packed_fn(split, data_dir)
+        if not isinstance(result, str):
+            x, y = result
             return _array_dataset(
-                x,
-                y,
-                tf.int32,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                seed=seed,
+                x, y, tf.int32, batch_size=batch_size, shuffle=shuffle, seed=seed
             )
-    try:
-        ds = _try_tfds(
-            tfds_name, split, tfds_data_dir, shuffle, seed, source == "tfds", tried
-        )
-    except _NotFoundFromTfds as err:
-        raise _not_found(dataset, split, tried) from err.__cause__
+        tried.append(result)
+        if source == "arrays":
+            raise _not_found(dataset, split, tried)
+    ds, err = _try_tfds(tfds_name, split, tfds_data_dir, shuffle, seed, tried)
     if ds is None:
-        raise _not_found(dataset, split, tried)
+        raise _not_found(dataset, split, tried) from err
     ds = ds.map(
         lambda ex: (ex["image"], tf.cast(ex["label"], tf.int32)),
         num_parallel_calls=tf.data.AUTOTUNE,
@@ -926,7 +938,7 @@ def load_mnist(
     return _load_classification(
         "mnist",
         "mnist",
-        mnist_arrays,
+        _packed_mnist,
         split,
         data_dir=data_dir,
         source=source,
@@ -979,7 +991,7 @@ def load_cifar10(
     return _load_classification(
         "cifar10",
         "cifar10",
-        cifar10_arrays,
+        _packed_cifar10,
         split,
         data_dir=data_dir,
         source=source,
@@ -1006,9 +1018,7 @@ def _celeba_from_tfds(
         )
         # Back to uint8 so a shuffle buffer costs what the packed arrays do.
         image = tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
-        attrs = tf.stack(
-            [tf.cast(example["attributes"][n], tf.float32) for n in names]
-        )
+        attrs = tf.stack([tf.cast(example["attributes"][n], tf.float32) for n in names])
         return image, attrs
 
     return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
@@ -1076,13 +1086,9 @@ def load_celeba(
     tried: list[str] = []
 
     if source in ("auto", "arrays"):
-        try:
-            x, a, _ = celeba_arrays(split, chosen, data_dir)
-        except FileNotFoundError as err:
-            if source == "arrays":
-                raise
-            tried.append(str(err).split("\n")[1].strip(" -"))
-        else:
+        result = _packed_celeba(split, chosen, data_dir)
+        if not isinstance(result, str):
+            x, a, _ = result
             return _array_dataset(
                 x,
                 a,
@@ -1090,24 +1096,18 @@ def load_celeba(
                 image_size=None if image_size == x.shape[1] else image_size,
                 **options,
             )
+        tried.append(result)
+        if source == "arrays":
+            raise _not_found("celeba", split, tried)
 
     if source in ("auto", "tfds"):
         tfds_split = "validation" if split == "val" else split
-        try:
-            ds = _try_tfds(
-                "celeb_a",
-                tfds_split,
-                tfds_data_dir,
-                shuffle,
-                seed,
-                source == "tfds",
-                tried,
-            )
-        except _NotFoundFromTfds as err:
-            raise _not_found("celeba", split, tried) from err.__cause__
+        ds, err = _try_tfds("celeb_a", tfds_split, tfds_data_dir, shuffle, seed, tried)
         if ds is not None:
             ds = _celeba_from_tfds(ds, chosen, image_size)
             return _stream_dataset(ds, **options)
+        if source == "tfds":
+            raise _not_found("celeba", split, tried) from err
 
     root, how = _resolve_data_dir(data_dir)
     if root is None:

@@ -219,7 +219,13 @@ class PresetMixin:
         path.mkdir(parents=True, exist_ok=True)
         config = keras.saving.serialize_keras_object(self)
         (path / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-        self.save_weights(path / WEIGHTS_FILE)
+        # A preset carries the model, not its training state: a compiled model
+        # would also write every optimizer slot (3x the size for Adam).
+        weights_source = self
+        if getattr(self, "optimizer", None) is not None:
+            weights_source = type(self).from_config(self.get_config())
+            weights_source.set_weights(self.get_weights())
+        weights_source.save_weights(path / WEIGHTS_FILE)
         record = {
             "class": type(self).__name__,
             "backend": keras.backend.backend(),

@@ -1,0 +1,70 @@
+"""Image grids: what a person looks at instead of reading numbers."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+
+def image_grid(images, rows: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tiles a batch of images into one uint8 RGB image.
+
+    Args:
+        images: array `(n, H, W, C)` with C in {1, 3}, floats in [0, 1] or uint8.
+        rows: int or None. Rows of the grid; `None` makes it square-ish.
+            Defaults to `None`.
+        padding: int. Pixels of white between tiles. Defaults to `2`.
+
+    Returns:
+        uint8 array `(rows·(H+p)+p, cols·(W+p)+p, 3)`.
+
+    Example:
+
+    ```python
+    grid = image_grid(model.generate(16, seed=0), rows=4)
+    ```
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            "`images` must have shape (n, height, width, 1 or 3). "
+            f"Received shape {images.shape}."
+        )
+    if images.dtype != np.uint8:
+        images = np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    count, height, width, _ = images.shape
+    rows = rows or max(1, int(math.floor(math.sqrt(count))))
+    cols = int(math.ceil(count / rows))
+    grid = np.full(
+        (rows * (height + padding) + padding, cols * (width + padding) + padding, 3),
+        255,
+        dtype=np.uint8,
+    )
+    for index, image in enumerate(images):
+        r, c = divmod(index, cols)
+        top, left = padding + r * (height + padding), padding + c * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def save_image_grid(
+    images, path: str | os.PathLike, rows: int | None = None, scale: int = 1
+) -> str:
+    """Writes `image_grid(images, rows)` to a PNG, upscaled `scale` times.
+
+    Returns:
+        The path written, as a string.
+    """
+    from PIL import Image
+
+    grid = Image.fromarray(image_grid(images, rows=rows))
+    if scale > 1:
+        grid = grid.resize(
+            (grid.width * scale, grid.height * scale), Image.Resampling.NEAREST
+        )
+    grid.save(path)
+    return str(path)
