@@ -25,10 +25,12 @@ flags.DEFINE_string("data_dir", None, "Folder with mnist/mnist.npz (default: aut
 flags.DEFINE_string("output", "zoo/mnist_wgan_gp", "Preset directory to write.")
 flags.DEFINE_string("judge", "mnist_classifier", "Classifier preset for the sanity figure.")
 flags.DEFINE_string("backup_dir", "runs/mnist_wgan_gp", "Checkpoints to resume from.")
-flags.DEFINE_integer("epochs", 10, "Epochs; an epoch is one pass of `steps_per_epoch` steps.")
+flags.DEFINE_integer("epochs", 12, "Epochs; an epoch is one pass of `steps_per_epoch` steps.")
 flags.DEFINE_integer("steps_per_epoch", 500, "Generator steps per epoch.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("critic_steps", 5, "Critic updates per generator update.")
+flags.DEFINE_list("generator_filters", ["64", "32"], "Generator channels, small map up.")
+flags.DEFINE_list("critic_filters", ["32", "64"], "Critic channels.")
 flags.DEFINE_integer("num_samples", 10000, "Samples judged for the sanity figure.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 
@@ -47,8 +49,8 @@ def main(argv):
     model = WGANGP(
         image_shape=(28, 28, 1),
         latent_dim=128,
-        generator_filters=(128, 64),
-        critic_filters=(64, 128),
+        generator_filters=[int(f) for f in FLAGS.generator_filters],
+        critic_filters=[int(f) for f in FLAGS.critic_filters],
         critic_steps=FLAGS.critic_steps,
         seed=FLAGS.seed,
     )
@@ -100,9 +102,10 @@ def main(argv):
     metadata = keras_latent.load_preset_metadata(FLAGS.output)
     body = f"""
 A WGAN-GP (Gulrajani et al. 2017) for MNIST with DCGAN-style networks: the
-generator maps 128-d noise through a 7×7×128 map and two stride-2 transposed
-convolutions (64 channels, batch norm) to a tanh image; the critic has two
-stride-2 convolutions (64, 128 channels, LeakyReLU 0.2, no normalisation).
+generator maps 128-d noise through a 7×7×{FLAGS.generator_filters[0]} map and two
+stride-2 transposed convolutions (batch norm, ReLU) to a tanh image; the critic has
+two stride-2 convolutions ({", ".join(FLAGS.critic_filters)} channels, LeakyReLU 0.2,
+no normalisation). Both are sized to train on a 2-core CPU.
 λ = 10, {FLAGS.critic_steps} critic updates per generator update,
 Adam(1e-4, β1 = 0, β2 = 0.9) for both players.
 

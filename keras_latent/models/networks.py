@@ -25,29 +25,16 @@ def _downsampled_size(image_shape: Sequence[int], num_downsamples: int):
     return height // factor, width // factor
 
 
-def mlp(
-    input_dim: int,
-    hidden_units: Sequence[int],
-    output_dim: int,
-    activation: str = "relu",
-    name: str = "mlp",
-) -> keras.Sequential:
-    """A plain MLP on flat inputs, ending in a linear `output_dim` layer."""
-    stack = [keras.Input((input_dim,))]
-    stack += [layers.Dense(units, activation=activation) for units in hidden_units]
-    stack.append(layers.Dense(output_dim))
-    return keras.Sequential(stack, name=name)
-
-
 def mlp_image_encoder(
     image_shape: Sequence[int],
     hidden_units: Sequence[int],
     output_dim: int,
+    activation: str = "relu",
     name: str = "encoder",
 ) -> keras.Sequential:
-    """Flatten, then an MLP."""
+    """Flatten, then an MLP ending in a linear `output_dim` layer."""
     stack = [keras.Input(tuple(image_shape)), layers.Flatten()]
-    stack += [layers.Dense(units, activation="relu") for units in hidden_units]
+    stack += [layers.Dense(units, activation=activation) for units in hidden_units]
     stack.append(layers.Dense(output_dim))
     return keras.Sequential(stack, name=name)
 

@@ -18,6 +18,8 @@ from keras_latent.models.inputs import (
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
 
+ARCHITECTURES = ("dcgan", "mlp")
+
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class WGANGP(PresetMixin, MultiPlayerModel):
@@ -37,7 +39,12 @@ class WGANGP(PresetMixin, MultiPlayerModel):
     Args:
         image_shape: tuple `(height, width, channels)`; height and width must
             be divisible by `2 ** len(critic_filters)` and
-            `2 ** len(generator_filters)`. Defaults to `(28, 28, 1)`.
+            `2 ** len(generator_filters)` for `"dcgan"`. Any shape (e.g. `(2,)`
+            for points) for `"mlp"`. Defaults to `(28, 28, 1)`.
+        architecture: `"dcgan"` (convolutional) or `"mlp"`. Defaults to
+            `"dcgan"`.
+        hidden_units: sequence of int. Widths of both players' hidden layers
+            for `"mlp"`. Defaults to `(256, 256)`.
         latent_dim: int. Dimension of the generator's noise. Defaults to `128`.
         generator_filters: sequence of int. Channels from the smallest feature
             map up; each entry is one stride-2 upsampling. Defaults to
@@ -62,6 +69,8 @@ class WGANGP(PresetMixin, MultiPlayerModel):
     def __init__(
         self,
         image_shape: Sequence[int] = (28, 28, 1),
+        architecture: str = "dcgan",
+        hidden_units: Sequence[int] = (256, 256),
         latent_dim: int = 128,
         generator_filters: Sequence[int] = (128, 64),
         critic_filters: Sequence[int] = (64, 128),
@@ -75,7 +84,14 @@ class WGANGP(PresetMixin, MultiPlayerModel):
             raise ValueError(
                 f"`critic_steps` must be a positive int. Received: {critic_steps!r}"
             )
+        if architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"`architecture` must be one of {list(ARCHITECTURES)}. "
+                f"Received: {architecture!r}"
+            )
         self.image_shape = tuple(int(d) for d in image_shape)
+        self.architecture = architecture
+        self.hidden_units = tuple(int(u) for u in hidden_units)
         self.latent_dim = int(latent_dim)
         self.generator_filters = tuple(int(f) for f in generator_filters)
         self.critic_filters = tuple(int(f) for f in critic_filters)
@@ -83,16 +99,28 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.seed = seed
 
-        self.generator = networks.conv_image_decoder(
-            self.latent_dim,
-            self.generator_filters,
-            self.image_shape,
-            batch_norm=True,
-            name="generator",
-        )
-        self.critic = networks.dcgan_critic(
-            self.image_shape, self.critic_filters, name="critic"
-        )
+        if architecture == "dcgan":
+            self.generator = networks.conv_image_decoder(
+                self.latent_dim,
+                self.generator_filters,
+                self.image_shape,
+                batch_norm=True,
+                name="generator",
+            )
+            self.critic = networks.dcgan_critic(
+                self.image_shape, self.critic_filters, name="critic"
+            )
+        else:
+            self.generator = networks.mlp_image_decoder(
+                self.latent_dim, self.hidden_units, self.image_shape, name="generator"
+            )
+            self.critic = networks.mlp_image_encoder(
+                self.image_shape,
+                self.hidden_units,
+                1,
+                activation="leaky_relu",
+                name="critic",
+            )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
@@ -141,7 +169,7 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         real_scores = self.critic(real, training=training)
         fake_scores = self.critic(fake, training=training)
         epsilon = keras.random.uniform(
-            (batch_size, 1, 1, 1), seed=self.seed_generator
+            (batch_size,) + (1,) * len(self.image_shape), seed=self.seed_generator
         )
         interpolates = epsilon * real + (1.0 - epsilon) * fake
         penalty = losses.gradient_penalty(
@@ -191,6 +219,8 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         config.update(
             {
                 "image_shape": list(self.image_shape),
+                "architecture": self.architecture,
+                "hidden_units": list(self.hidden_units),
                 "latent_dim": self.latent_dim,
                 "generator_filters": list(self.generator_filters),
                 "critic_filters": list(self.critic_filters),

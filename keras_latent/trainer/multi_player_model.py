@@ -111,6 +111,16 @@ class MultiPlayerModel(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def compile_from_config(self, config):
+        # Keras skips this for models that override `compile`; ours accepts the
+        # saved config as is, so a loaded model resumes with its optimizers.
+        config = dict(config)
+        optimizer = config.pop("optimizer", None)
+        if isinstance(optimizer, dict):
+            optimizer = keras.optimizers.deserialize(optimizer)
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(optimizer=optimizer, **config)
+
     def _build_trackers(self):
         trackers = {}
         for phase in self.phases:

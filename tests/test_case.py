@@ -1,0 +1,67 @@
+"""Shared checks for the zoo's models: round trips and short training runs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+import keras_latent
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def assert_same_weights(a, b):
+    assert len(a.weights) == len(b.weights)
+    for va, vb in zip(a.weights, b.weights):
+        np.testing.assert_allclose(to_numpy(va), to_numpy(vb), err_msg=va.path)
+
+
+class TestCase:
+    """Helpers in the spirit of keras-hub's `TestCase`, for pytest classes."""
+
+    def run_serialization_test(self, model, outputs_fn, tmp_path):
+        """get_config → from_config, `.keras` and preset round trips.
+
+        `outputs_fn(model)` must be deterministic given the weights.
+        """
+        expected = to_numpy(outputs_fn(model))
+
+        config = model.get_config()
+        clone = type(model).from_config(config)
+        assert clone.get_config() == config
+        clone.set_weights(model.get_weights())
+        np.testing.assert_allclose(to_numpy(outputs_fn(clone)), expected, atol=1e-6)
+
+        path = tmp_path / "model.keras"
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        assert type(restored) is type(model)
+        np.testing.assert_allclose(
+            to_numpy(outputs_fn(restored)), expected, atol=1e-6
+        )
+
+        preset = tmp_path / "preset"
+        model.save_to_preset(preset, metadata={"note": "test"})
+        for name in ("config.json", "model.weights.h5", "metadata.json"):
+            assert (preset / name).is_file()
+        loaded = keras_latent.from_preset(preset)
+        assert type(loaded) is type(model)
+        np.testing.assert_allclose(to_numpy(outputs_fn(loaded)), expected, atol=1e-6)
+        assert type(model).from_preset(preset).get_config() == config
+        metadata = keras_latent.load_preset_metadata(preset)
+        assert metadata["note"] == "test"
+        assert metadata["backend"] == keras.backend.backend()
+        assert metadata["parameter_count"] == sum(
+            int(np.prod(v.shape)) for v in model.trainable_weights
+        )
+        return loaded
+
+    def run_fit_test(self, model, data, loss_key, epochs=4, batch_size=16):
+        """A few epochs of `fit` on fixed data lower `loss_key`."""
+        history = model.fit(data, epochs=epochs, batch_size=batch_size, verbose=0)
+        losses = history.history[loss_key]
+        assert np.all(np.isfinite(losses)), losses
+        assert losses[-1] < losses[0], losses
+        return history
