@@ -10,10 +10,11 @@ from keras import layers
 
 from keras_latent.models.inputs import predict_in_batches, validate_images
 from keras_latent.presets import PresetMixin
+from keras_latent.trainer.state_guard import RestoreStateOnError
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class ImageClassifier(PresetMixin, keras.Model):
+class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
     """Convolutional classifier that judges generated images.
 
     It is trained apart from every generator (an *independent* judge), and

@@ -16,6 +16,7 @@ from keras_latent.models.inputs import (
     validate_num_samples,
 )
 from keras_latent.presets import PresetMixin
+from keras_latent.trainer.state_guard import RestoreStateOnError
 
 ARCHITECTURES = ("mlp", "conv")
 DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
@@ -29,7 +30,7 @@ def _check_choice(argument, value, choices):
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class VAE(PresetMixin, keras.Model):
+class VAE(PresetMixin, RestoreStateOnError, keras.Model):
     """Variational autoencoder with a Gaussian encoder.
 
     The encoder gives q(z|x) = N(μ(x), diag σ²(x)) with σ = softplus(·); the

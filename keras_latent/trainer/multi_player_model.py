@@ -7,9 +7,10 @@ import keras
 from keras_latent.trainer import backends
 from keras_latent.trainer.phase import Phase
 from keras_latent.trainer.player_optimizers import PlayerOptimizers
+from keras_latent.trainer.state_guard import RestoreStateOnError
 
 
-class MultiPlayerModel(keras.Model):
+class MultiPlayerModel(RestoreStateOnError, keras.Model):
     """Base class for models trained by several players with their own optimizers.
 
     A subclass builds its networks in `__init__` and describes training with

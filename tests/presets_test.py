@@ -1,0 +1,150 @@
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import keras_latent
+from keras_latent import presets
+from keras_latent.models import VAE
+
+REPO = Path(__file__).resolve().parents[1]
+REQUIRED_METADATA = ("command", "data", "split", "steps", "wall_time_s", "backend",
+                     "versions", "parameter_count", "metrics")
+
+
+def small_preset(path):
+    model = VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,), seed=0)
+    model.save_to_preset(path)
+    return model
+
+
+def test_unknown_preset_lists_the_valid_names():
+    with pytest.raises(ValueError, match="Unknown preset 'no_such_model'") as info:
+        keras_latent.from_preset("no_such_model")
+    assert "Built-in presets" in str(info.value)
+    for name in keras_latent.list_presets():
+        assert name in str(info.value)
+
+
+def test_directory_without_config_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="config.json"):
+        keras_latent.from_preset(tmp_path)
+
+
+def test_corrupt_weights_raise_a_clear_error(tmp_path):
+    small_preset(tmp_path)
+    (tmp_path / "model.weights.h5").write_bytes(b"this is not an HDF5 file")
+    with pytest.raises(ValueError, match="corrupt"):
+        keras_latent.from_preset(tmp_path)
+
+
+def test_mismatched_weights_raise_a_clear_error(tmp_path):
+    small_preset(tmp_path / "a")
+    VAE(image_shape=(8, 8, 1), latent_dim=5, hidden_units=(16,)).save_to_preset(
+        tmp_path / "b"
+    )
+    (tmp_path / "a" / "model.weights.h5").write_bytes(
+        (tmp_path / "b" / "model.weights.h5").read_bytes()
+    )
+    with pytest.raises(ValueError, match="weights file"):
+        keras_latent.from_preset(tmp_path / "a")
+
+
+def test_configs_load_in_safe_mode(tmp_path):
+    # A config that smuggles a Lambda layer (arbitrary code) must be refused.
+    small_preset(tmp_path)
+    lambda_layer = keras.saving.serialize_keras_object(
+        keras.layers.Lambda(lambda x: x + 1)
+    )
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["config"]["name"] = lambda_layer
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="Could not build"):
+        keras_latent.from_preset(tmp_path, load_weights=False)
+
+
+def test_from_preset_on_a_class_checks_the_class(tmp_path):
+    small_preset(tmp_path)
+    with pytest.raises(ValueError, match="holds a VAE"):
+        keras_latent.models.WGANGP.from_preset(tmp_path)
+
+
+def test_hub_handles_download_lazily(tmp_path, monkeypatch):
+    model = small_preset(tmp_path)
+    calls = []
+    fake_hf = types.ModuleType("huggingface_hub")
+    fake_hf.snapshot_download = lambda repo_id: calls.append(repo_id) or str(tmp_path)
+    fake_kaggle = types.ModuleType("kagglehub")
+    fake_kaggle.model_download = lambda handle: calls.append(handle) or str(tmp_path)
+    monkeypatch.setitem(sys.modules, "huggingface_hub", fake_hf)
+    monkeypatch.setitem(sys.modules, "kagglehub", fake_kaggle)
+    z = np.ones((2, 3), "float32")
+    for handle in ("hf://org/name", "kaggle://owner/model/keras/variant"):
+        loaded = keras_latent.from_preset(handle)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(loaded.decode(z)),
+            keras.ops.convert_to_numpy(model.decode(z)), atol=1e-6,
+        )
+    assert calls == ["org/name", "owner/model/keras/variant"]
+
+
+def test_missing_hub_client_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    with pytest.raises(ImportError, match="pip install"):
+        keras_latent.from_preset("hf://org/name")
+
+
+NEXT_BACKEND = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}
+
+LOAD_ON_OTHER_BACKEND = """
+import sys, keras, numpy as np, keras_latent
+model = keras_latent.from_preset(sys.argv[1])
+z = np.load(sys.argv[2])
+np.save(sys.argv[3], keras.ops.convert_to_numpy(model.decode(z)))
+"""
+
+
+def test_preset_saved_here_loads_on_another_backend(tmp_path):
+    small_preset(tmp_path / "preset")
+    model = keras_latent.from_preset(tmp_path / "preset")
+    z = np.random.RandomState(0).randn(4, 3).astype("float32")
+    np.save(tmp_path / "z.npy", z)
+    other = NEXT_BACKEND[keras.backend.backend()]
+    env = dict(os.environ, KERAS_BACKEND=other, PYTHONPATH=str(REPO),
+               TF_CPP_MIN_LOG_LEVEL="3")
+    subprocess.run(
+        [sys.executable, "-c", LOAD_ON_OTHER_BACKEND, str(tmp_path / "preset"),
+         str(tmp_path / "z.npy"), str(tmp_path / "out.npy")],
+        check=True, env=env, capture_output=True, timeout=300,
+    )
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out.npy"),
+        keras.ops.convert_to_numpy(model.decode(z)), atol=1e-5,
+    )
+
+
+def test_list_presets_matches_the_zoo_folder():
+    root = presets.builtin_preset_dir()
+    expected = sorted(p.parent.name for p in root.glob("*/config.json"))
+    assert keras_latent.list_presets() == expected
+
+
+@pytest.mark.parametrize("name", keras_latent.list_presets())
+def test_builtin_presets_load_and_record_how_they_were_earned(name):
+    model = keras_latent.from_preset(name)
+    metadata = keras_latent.load_preset_metadata(name)
+    for key in REQUIRED_METADATA:
+        assert key in metadata, f"{name}: metadata.json lacks '{key}'"
+    assert metadata["metrics"], name
+    for metric in metadata["metrics"].values():
+        assert "protocol" in metric
+    assert (presets.builtin_preset_dir() / name / "README.md").is_file()
+    if hasattr(model, "generate"):
+        images = model.generate(4, seed=0)
+        assert images.shape[0] == 4 and 0.0 <= images.min() <= images.max() <= 1.0

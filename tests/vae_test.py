@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from keras_latent.models import VAE
+from tests.test_case import TestCase, to_numpy
+
+IMAGES = np.random.RandomState(0).rand(64, 8, 8, 1).astype("float32")
+
+
+def tiny_vae(**kwargs):
+    config = dict(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,), seed=1)
+    config.update(kwargs)
+    return VAE(**config)
+
+
+class TestVAE(TestCase):
+    @pytest.mark.parametrize(
+        "config",
+        [
+            {"architecture": "mlp"},
+            {"architecture": "conv", "filters": (4, 8)},
+            {"decoder_distribution": "bernoulli", "beta": 0.5},
+        ],
+    )
+    def test_serialization_round_trips(self, config, tmp_path):
+        model = tiny_vae(**config)
+        z = np.random.RandomState(1).randn(4, 3).astype("float32")
+        self.run_serialization_test(
+            model, lambda m: m.decode(z) + m.reconstruct(IMAGES[:4]), tmp_path
+        )
+
+    @pytest.mark.parametrize("architecture", ["mlp", "conv"])
+    def test_fit_lowers_the_loss(self, architecture):
+        model = tiny_vae(architecture=architecture, filters=(4, 8))
+        model.compile(optimizer="adam")
+        history = self.run_fit_test(model, IMAGES, "loss", epochs=5)
+        assert {"loss", "reconstruction", "kl"} <= set(history.history)
+
+    def test_loss_is_reconstruction_sum_plus_beta_kl(self):
+        model = tiny_vae(beta=2.0)
+        model.compile(optimizer="adam")
+        logs = model.evaluate(IMAGES, batch_size=64, verbose=0, return_dict=True)
+        np.testing.assert_allclose(
+            logs["loss"], logs["reconstruction"] + 2.0 * logs["kl"], rtol=1e-4
+        )
+        # Gaussian decoder with σ_x = 0.1: a pixel sum of (x − x̂)² / 0.02.
+        mean = model.encode(IMAGES)[0]
+        x_hat = to_numpy(model.decode(mean))
+        expected = ((IMAGES - x_hat) ** 2).sum(axis=(1, 2, 3)).mean() / 0.02
+        np.testing.assert_allclose(logs["reconstruction"], expected, rtol=1e-4)
+
+    def test_generate_is_seeded_and_in_range(self):
+        model = tiny_vae()
+        a, b = model.generate(5, seed=7), model.generate(5, seed=7)
+        assert a.shape == (5, 8, 8, 1) and a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+        assert not np.allclose(a, model.generate(5, seed=8))
+        assert a.min() >= 0.0 and a.max() <= 1.0
+        assert not np.allclose(model.generate(5), model.generate(5))
+
+    def test_negative_elbo_is_a_finite_bound(self):
+        model = tiny_vae()
+        values = to_numpy(model.negative_elbo(IMAGES[:8], num_samples=2))
+        assert values.shape == (8,) and np.all(np.isfinite(values))
+
+    def test_bad_inputs_raise_clear_errors(self):
+        model = tiny_vae()
+        with pytest.raises(ValueError, match=r"shape \(batch, 8, 8, 1\)"):
+            model.reconstruct(np.zeros((2, 9, 9, 1), "float32"))
+        with pytest.raises(ValueError, match="uint8"):
+            model.reconstruct(np.zeros((2, 8, 8, 1), "uint8"))
+        with pytest.raises(ValueError, match="num_samples"):
+            model.generate(0)
+        with pytest.raises(ValueError, match="architecture"):
+            tiny_vae(architecture="transformer")
+        with pytest.raises(ValueError, match="decoder_distribution"):
+            tiny_vae(decoder_distribution="poisson")
+        with pytest.raises(ValueError, match="divisible"):
+            tiny_vae(image_shape=(10, 10, 1), architecture="conv", filters=(4, 8))
+
+
+def test_a_failed_fit_keeps_the_weights():
+    model = tiny_vae()
+    model.compile(optimizer="adam")
+    before = model.generate(3, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        model.fit(np.zeros((8, 9, 9, 1), "float32"), verbose=0)
+    np.testing.assert_allclose(model.generate(3, seed=0), before)
+    model.fit(IMAGES, batch_size=16, verbose=0)
