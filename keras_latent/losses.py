@@ -52,9 +52,7 @@ def gaussian_kl(mean, log_var):
     Returns:
         Tensor `(batch,)`.
     """
-    return 0.5 * ops.sum(
-        ops.square(mean) + ops.exp(log_var) - 1.0 - log_var, axis=-1
-    )
+    return 0.5 * ops.sum(ops.square(mean) + ops.exp(log_var) - 1.0 - log_var, axis=-1)
 
 
 def gaussian_reconstruction(x, x_mean, sigma: float):

@@ -218,6 +218,9 @@ class PresetMixin:
         path = Path(preset_dir)
         path.mkdir(parents=True, exist_ok=True)
         config = keras.saving.serialize_keras_object(self)
+        # Like keras-hub's presets, ours load uncompiled: training settings
+        # belong to whoever fine-tunes, and an optimizer would be built empty.
+        config.pop("compile_config", None)
         (path / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         # A preset carries the model, not its training state: a compiled model
         # would also write every optimizer slot (3x the size for Adam).

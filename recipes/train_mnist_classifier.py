@@ -1,6 +1,6 @@
 """Trains `mnist_classifier`, the independent judge of generated digits.
 
-    python recipes/train_mnist_classifier.py --output zoo/mnist_classifier
+python recipes/train_mnist_classifier.py --output zoo/mnist_classifier
 """
 
 import os
@@ -9,13 +9,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets  # noqa: E402
 from keras_latent.models import ImageClassifier  # noqa: E402
-
-import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Folder with mnist/mnist.npz (default: auto).")

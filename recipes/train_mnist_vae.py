@@ -11,6 +11,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
 
 import keras_latent  # noqa: E402
@@ -18,12 +19,12 @@ from keras_latent import datasets  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
 from keras_latent.models import VAE  # noqa: E402
 
-import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
-
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Folder with mnist/mnist.npz (default: auto).")
 flags.DEFINE_string("output", "zoo/mnist_vae", "Preset directory to write.")
-flags.DEFINE_string("judge", "mnist_classifier", "Classifier preset for the sanity figure.")
+flags.DEFINE_string(
+    "judge", "mnist_classifier", "Classifier preset for the sanity figure."
+)
 flags.DEFINE_string("backup_dir", "runs/mnist_vae", "Checkpoints to resume from.")
 flags.DEFINE_integer("epochs", 30, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
@@ -77,8 +78,10 @@ def main(argv):
     samples = model.generate(FLAGS.num_samples, seed=FLAGS.seed)
     generated = publishing.confident_class_shares(judge.predict_proba(samples))
     real = publishing.confident_class_shares(judge.predict_proba(x_test))
-    print(f"confident share: samples {generated['confident_share']}, "
-          f"real {real['confident_share']}")
+    print(
+        f"confident share: samples {generated['confident_share']}, "
+        f"real {real['confident_share']}"
+    )
 
     steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
     metadata = {
@@ -91,7 +94,9 @@ def main(argv):
         "steps": steps,
         "wall_time_s": wall,
         "hardware": publishing.hardware(),
-        "final_train_logs": {k: round(float(v[-1]), 4) for k, v in history.history.items()},
+        "final_train_logs": {
+            k: round(float(v[-1]), 4) for k, v in history.history.items()
+        },
         "metrics": {
             "test_elbo_nats": {
                 "value": round(float(-neg_elbo.mean()), 2),
@@ -113,11 +118,17 @@ def main(argv):
         },
     }
     model.save_to_preset(FLAGS.output, metadata=metadata)
-    save_image_grid(model.generate(64, seed=FLAGS.seed), f"{FLAGS.output}/samples.png",
-                    rows=8, scale=2)
+    save_image_grid(
+        model.generate(64, seed=FLAGS.seed),
+        f"{FLAGS.output}/samples.png",
+        rows=8,
+        scale=2,
+    )
     save_image_grid(
         np.concatenate([x_test[:32], reconstructions[:32]]),
-        f"{FLAGS.output}/reconstructions.png", rows=8, scale=2,
+        f"{FLAGS.output}/reconstructions.png",
+        rows=8,
+        scale=2,
     )
     metadata = keras_latent.load_preset_metadata(FLAGS.output)
     body = f"""

@@ -14,8 +14,17 @@ from keras_latent import presets
 from keras_latent.models import VAE
 
 REPO = Path(__file__).resolve().parents[1]
-REQUIRED_METADATA = ("command", "data", "split", "steps", "wall_time_s", "backend",
-                     "versions", "parameter_count", "metrics")
+REQUIRED_METADATA = (
+    "command",
+    "data",
+    "split",
+    "steps",
+    "wall_time_s",
+    "backend",
+    "versions",
+    "parameter_count",
+    "metrics",
+)
 
 
 def small_preset(path):
@@ -89,7 +98,8 @@ def test_hub_handles_download_lazily(tmp_path, monkeypatch):
         loaded = keras_latent.from_preset(handle)
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(loaded.decode(z)),
-            keras.ops.convert_to_numpy(model.decode(z)), atol=1e-6,
+            keras.ops.convert_to_numpy(model.decode(z)),
+            atol=1e-6,
         )
     assert calls == ["org/name", "owner/model/keras/variant"]
 
@@ -116,16 +126,27 @@ def test_preset_saved_here_loads_on_another_backend(tmp_path):
     z = np.random.RandomState(0).randn(4, 3).astype("float32")
     np.save(tmp_path / "z.npy", z)
     other = NEXT_BACKEND[keras.backend.backend()]
-    env = dict(os.environ, KERAS_BACKEND=other, PYTHONPATH=str(REPO),
-               TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(
+        os.environ, KERAS_BACKEND=other, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3"
+    )
     subprocess.run(
-        [sys.executable, "-c", LOAD_ON_OTHER_BACKEND, str(tmp_path / "preset"),
-         str(tmp_path / "z.npy"), str(tmp_path / "out.npy")],
-        check=True, env=env, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            LOAD_ON_OTHER_BACKEND,
+            str(tmp_path / "preset"),
+            str(tmp_path / "z.npy"),
+            str(tmp_path / "out.npy"),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=300,
     )
     np.testing.assert_allclose(
         np.load(tmp_path / "out.npy"),
-        keras.ops.convert_to_numpy(model.decode(z)), atol=1e-5,
+        keras.ops.convert_to_numpy(model.decode(z)),
+        atol=1e-5,
     )
 
 

@@ -8,7 +8,7 @@ from keras import ops
 from keras_latent.losses import gradient_penalty
 from keras_latent.models import WGANGP
 from keras_latent.trainer import MultiPlayerModel, Phase, PlayerOptimizers
-from tests.test_case import TestCase, to_numpy
+from tests.test_case import TestCase, tiny_gan, to_numpy
 
 
 class PenaltyOnly(MultiPlayerModel):
@@ -59,19 +59,6 @@ def test_penalty_is_differentiated_twice_inside_fit(repeat):
     assert int(model.optimizer["critic"].iterations) == 2 * repeat
 
 
-def tiny_gan(**kwargs):
-    config = dict(
-        image_shape=(8, 8, 1),
-        latent_dim=4,
-        generator_filters=(8, 4),
-        critic_filters=(4, 8),
-        critic_steps=2,
-        seed=3,
-    )
-    config.update(kwargs)
-    return WGANGP(**config)
-
-
 class CriticOnly(WGANGP):
     def build_phases(self):
         return [p for p in super().build_phases() if p.player == "critic"]
@@ -94,14 +81,11 @@ IMAGES = np.random.RandomState(0).rand(32, 8, 8, 1).astype("float32")
 
 
 @pytest.mark.parametrize(
-    "model_class, moved, still", [(CriticOnly, "critic", "generator"),
-                                  (GeneratorOnly, "generator", "critic")]
+    "model_class, moved, still",
+    [(CriticOnly, "critic", "generator"), (GeneratorOnly, "generator", "critic")],
 )
 def test_each_phase_moves_only_its_own_player(model_class, moved, still):
-    model = model_class(**{
-        "image_shape": (8, 8, 1), "latent_dim": 4, "generator_filters": (8, 4),
-        "critic_filters": (4, 8), "critic_steps": 2, "seed": 3,
-    })
+    model = tiny_gan(model_class)
     model.compile()
     moved_vars = getattr(model, moved).trainable_variables
     still_vars = getattr(model, still).trainable_variables
@@ -126,8 +110,9 @@ def test_non_trainable_state_advances_in_fit():
     # stateless step, and must advance on every backend.
     model = tiny_gan()
     model.compile()
-    batch_norm = [v for v in model.generator.non_trainable_variables
-                  if "moving_mean" in v.path]
+    batch_norm = [
+        v for v in model.generator.non_trainable_variables if "moving_mean" in v.path
+    ]
     assert batch_norm
     before_stats = snapshot(batch_norm)
     before_seed = snapshot([model.seed_generator.state])
@@ -154,8 +139,9 @@ def test_fit_logs_history_callbacks_evaluate_and_predict():
     callback = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: seen.append(dict(logs))
     )
-    history = model.fit(IMAGES, batch_size=16, epochs=2, verbose=0,
-                        callbacks=[callback])
+    history = model.fit(
+        IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=[callback]
+    )
     keys = {"critic_loss", "wasserstein", "gradient_penalty", "generator_loss"}
     assert set(history.history) == keys
     assert len(seen) == 4 and keys <= set(seen[0])
@@ -231,13 +217,19 @@ class TestMixtureLearning(TestCase):
         data = gaussian_mixture(4096, seed=0)
         target = gaussian_mixture(2000, seed=1)
         model = WGANGP(
-            image_shape=(2,), architecture="mlp", hidden_units=(64, 64),
-            latent_dim=8, critic_steps=20, seed=0,
+            image_shape=(2,),
+            architecture="mlp",
+            hidden_units=(64, 64),
+            latent_dim=8,
+            critic_steps=20,
+            seed=0,
         )
-        model.compile(optimizer={
-            "critic": keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
-            "generator": keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-        })
+        model.compile(
+            optimizer={
+                "critic": keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
+                "generator": keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+            }
+        )
         before = sliced_wasserstein(model.generate(2000, seed=5), target)
         model.fit(data, batch_size=256, epochs=25, verbose=0)
         after = sliced_wasserstein(model.generate(2000, seed=5), target)

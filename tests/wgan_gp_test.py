@@ -1,19 +1,9 @@
 import numpy as np
 import pytest
 
-from keras_latent.models import WGANGP
-from tests.test_case import TestCase
+from tests.test_case import TestCase, tiny_gan
 
 IMAGES = np.random.RandomState(0).rand(32, 8, 8, 1).astype("float32")
-
-
-def tiny_gan(**kwargs):
-    config = dict(
-        image_shape=(8, 8, 1), latent_dim=4, generator_filters=(8, 4),
-        critic_filters=(4, 8), critic_steps=2, seed=3,
-    )
-    config.update(kwargs)
-    return WGANGP(**config)
 
 
 class TestWGANGP(TestCase):
@@ -22,7 +12,8 @@ class TestWGANGP(TestCase):
         model = tiny_gan(architecture=architecture, hidden_units=(8,))
         z = np.random.RandomState(1).randn(3, 4).astype("float32")
         self.run_serialization_test(
-            model, lambda m: m(z) + m.critic(m(z) * 2 - 1)[:, :, None, None],
+            model,
+            lambda m: m(z) + m.critic(m(z) * 2 - 1)[:, :, None, None],
             tmp_path,
         )
 

@@ -42,5 +42,19 @@ def predict_in_batches(fn, inputs, batch_size: int = 256) -> np.ndarray:
     total = int(inputs.shape[0])
     outputs = []
     for start in range(0, total, batch_size):
-        outputs.append(keras.ops.convert_to_numpy(fn(inputs[start : start + batch_size])))
+        outputs.append(
+            keras.ops.convert_to_numpy(fn(inputs[start : start + batch_size]))
+        )
     return np.concatenate(outputs, axis=0).astype("float32")
+
+
+def standard_normal_latents(num_samples, latent_dim: int, seed, seed_generator):
+    """z ~ N(0, I) of shape `(num_samples, latent_dim)`.
+
+    An int `seed` gives the same draw every time; `None` advances the model's
+    own `seed_generator`.
+    """
+    validate_num_samples(num_samples)
+    return keras.random.normal(
+        (num_samples, latent_dim), seed=seed_generator if seed is None else seed
+    )

@@ -94,9 +94,7 @@ def conv_image_decoder(
         if batch_norm:
             stack.append(layers.BatchNormalization())
         stack.append(layers.ReLU())
-    stack.append(
-        layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")
-    )
+    stack.append(layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same"))
     return keras.Sequential(stack, name=name)
 
 

@@ -12,8 +12,8 @@ from keras_latent import losses
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
     predict_in_batches,
+    standard_normal_latents,
     validate_images,
-    validate_num_samples,
 )
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer.state_guard import RestoreStateOnError
@@ -197,7 +197,9 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
 
     def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
         """Decodes the posterior means of `images`; float32 in [0, 1]."""
-        return predict_in_batches(lambda x: self.decode(self.encode(x)[0]), images, batch_size)
+        return predict_in_batches(
+            lambda x: self.decode(self.encode(x)[0]), images, batch_size
+        )
 
     def generate(
         self, num_samples: int, seed: int | None = None, batch_size: int = 256
@@ -213,10 +215,8 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
         Returns:
             float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
         """
-        validate_num_samples(num_samples)
-        z = keras.random.normal(
-            (num_samples, self.latent_dim),
-            seed=self.seed_generator if seed is None else seed,
+        z = standard_normal_latents(
+            num_samples, self.latent_dim, seed, self.seed_generator
         )
         return predict_in_batches(self.decode, z, batch_size)
 
@@ -236,4 +236,3 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
             }
         )
         return config
-

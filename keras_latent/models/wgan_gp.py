@@ -12,8 +12,8 @@ from keras_latent import losses
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
     predict_in_batches,
+    standard_normal_latents,
     validate_images,
-    validate_num_samples,
 )
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
@@ -183,9 +183,7 @@ class WGANGP(PresetMixin, MultiPlayerModel):
     def generator_loss(self, data, training=True):
         batch_size = ops.shape(keras.utils.unpack_x_y_sample_weight(data)[0])[0]
         fake = ops.tanh(self.generator(self._noise(batch_size), training=training))
-        return losses.wasserstein_generator_loss(
-            self.critic(fake, training=training)
-        )
+        return losses.wasserstein_generator_loss(self.critic(fake, training=training))
 
     # -- inference ----------------------------------------------------------------
 
@@ -207,10 +205,8 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         Returns:
             float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
         """
-        validate_num_samples(num_samples)
-        z = keras.random.normal(
-            (num_samples, self.latent_dim),
-            seed=self.seed_generator if seed is None else seed,
+        z = standard_normal_latents(
+            num_samples, self.latent_dim, seed, self.seed_generator
         )
         return predict_in_batches(self, z, batch_size)
 

@@ -43,9 +43,7 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
     # -- what subclasses describe -------------------------------------------------
 
     def players(self) -> dict:
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement `players()`."
-        )
+        raise NotImplementedError(f"{type(self).__name__} must implement `players()`.")
 
     def build_phases(self) -> list[Phase]:
         raise NotImplementedError(

@@ -1,0 +1,35 @@
+import numpy as np
+
+from keras_latent.models import ImageClassifier
+from tests.test_case import TestCase
+
+IMAGES = np.random.RandomState(0).rand(32, 8, 8, 1).astype("float32")
+LABELS = (IMAGES.mean(axis=(1, 2, 3)) > 0.5).astype("int32")
+
+
+class TestImageClassifier(TestCase):
+    def test_serialization_round_trips(self, tmp_path):
+        model = ImageClassifier(
+            image_shape=(8, 8, 1),
+            class_names=("a", "b", "c"),
+            filters=(4,),
+            dense_units=8,
+            multi_label=True,
+        )
+        loaded = self.run_serialization_test(
+            model, lambda m: m.predict_proba(IMAGES[:4]), tmp_path
+        )
+        assert loaded.class_names == ["a", "b", "c"] and loaded.multi_label
+
+    def test_fit_lowers_the_loss_and_outputs_probabilities(self):
+        model = ImageClassifier(
+            image_shape=(8, 8, 1),
+            class_names=("dark", "light"),
+            filters=(4,),
+            dense_units=8,
+            dropout=0.0,
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        self.run_fit_test(model, (IMAGES, LABELS), "loss", epochs=6, batch_size=8)
+        probabilities = model.predict_proba(IMAGES)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
