@@ -1,4 +1,4 @@
-"""Keeps a model usable when `fit`, `evaluate` or `predict` fails on JAX."""
+"""Keeps a model usable when `fit`, `evaluate` or `predict` fails."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import keras
 
 
 class RestoreStateOnError:
-    """Mixin: a failed `fit`/`evaluate`/`predict` leaves the weights in place.
+    """Mixin: a failed `fit`/`evaluate`/`predict` leaves the model usable.
 
-    JAX's `fit` detaches every variable's value while it trains statelessly
-    and reattaches the values only when it ends normally. A bad batch (wrong
-    shape, wrong dtype) raises while the step is being traced, which would
-    otherwise leave the model with no weights at all. JAX arrays are
-    immutable, so remembering the values up front costs nothing.
+    A bad batch (wrong shape, wrong dtype) raises while the step function is
+    being traced. Two things would otherwise break the next call:
+
+    - JAX's `fit` detaches every variable's value while it trains statelessly
+      and reattaches them only when it ends normally, so the model would be
+      left with no weights. JAX arrays are immutable, so remembering the
+      values up front costs nothing.
+    - TensorFlow keeps the half-traced `tf.function`; retracing it would try
+      to create the optimizer's slots inside it. The optimizer is therefore
+      built before the call, and the cached step functions are dropped.
     """
 
     def fit(self, *args, **kwargs):
@@ -28,15 +33,12 @@ class RestoreStateOnError:
         variables = list(self.variables) + list(self.metrics_variables)
         optimizer = getattr(self, "optimizer", None)
         if optimizer is not None:
-            # `fit` would build it after our snapshot; its slots must be in it.
             if not optimizer.built and self.built:
                 optimizer.build(self.trainable_variables)
             variables += list(optimizer.variables)
         return variables
 
     def _restore_on_error(self, method, args, kwargs):
-        if keras.backend.backend() != "jax":
-            return method(*args, **kwargs)
         variables = self._state_variables()
         values = [v._value for v in variables]
         try:
@@ -47,4 +49,7 @@ class RestoreStateOnError:
                 # partial run already synced stays as trained.
                 if variable._value is None and value is not None:
                     variable._value = value
+            self.train_function = None
+            self.test_function = None
+            self.predict_function = None
             raise

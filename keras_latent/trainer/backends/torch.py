@@ -7,6 +7,8 @@ def _gradients(loss, variables):
     # autograd.grad rather than backward(): it computes only this player's
     # gradients and never accumulates into other players' `.grad`.
     values = [v.value for v in variables]
+    if not values:  # a frozen player: its phase still reports its loss
+        return []
     grads = torch.autograd.grad(loss, values, allow_unused=True)
     return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, values)]
 
