@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import keras
-
 
 class RestoreStateOnError:
     """Mixin: a failed `fit`/`evaluate`/`predict` leaves the model usable.
