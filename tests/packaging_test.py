@@ -1,7 +1,8 @@
+from pathlib import Path
+
 import pytest
 
 tomllib = pytest.importorskip("tomllib")
-from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
