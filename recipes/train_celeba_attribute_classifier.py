@@ -1,0 +1,158 @@
+"""Trains `celeba_attribute_classifier`, the independent judge of faces.
+
+    python recipes/train_celeba_attribute_classifier.py \
+        --output zoo/celeba_attribute_classifier
+
+It predicts all 40 CelebA attributes at 64×64. It trains on the train split
+and reports on val; the test images are held back for independent evaluation.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
+import tensorflow as tf  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+import keras_latent  # noqa: E402
+from keras_latent import datasets, metrics  # noqa: E402
+from keras_latent.models import ImageClassifier  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", None, "Folder with celeba64/ (default: auto).")
+flags.DEFINE_string("output", "zoo/celeba_attribute_classifier", "Preset directory.")
+flags.DEFINE_string("backup_dir", "runs/celeba_attribute_classifier", "Resume from.")
+flags.DEFINE_integer("epochs", 15, "Training epochs.")
+flags.DEFINE_integer("batch_size", 64, "Batch size.")
+flags.DEFINE_list("filters", ["32", "64", "128"], "Channels of the conv blocks.")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+
+
+def main(argv):
+    del argv
+    keras.utils.set_random_seed(FLAGS.seed)
+    names = datasets.celeba_attribute_names(FLAGS.data_dir)
+    x_train, a_train, _ = datasets.celeba_arrays("train", data_dir=FLAGS.data_dir)
+    x_val, a_val, _ = datasets.celeba_arrays("val", data_dir=FLAGS.data_dir)
+    x_val = x_val.astype("float32") / 255.0
+
+    # Face attributes do not change under a horizontal flip.
+    train = (
+        datasets.load_celeba(
+            "train",
+            data_dir=FLAGS.data_dir,
+            batch_size=FLAGS.batch_size,
+            shuffle=True,
+            seed=FLAGS.seed,
+        )
+        .map(lambda x, a: (tf.image.random_flip_left_right(x, seed=FLAGS.seed), a))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model = ImageClassifier(
+        image_shape=(64, 64, 3),
+        class_names=names,
+        multi_label=True,
+        filters=[int(f) for f in FLAGS.filters],
+        dense_units=256,
+        dropout=0.3,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    clock = publishing.Stopwatch()
+    model.fit(
+        train,
+        epochs=FLAGS.epochs,
+        verbose=2,
+        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
+    )
+    wall = clock.seconds()
+
+    probabilities = model.predict_proba(x_val)
+    scores = metrics.attribute_scores(probabilities, a_val, attribute_names=names)
+    # The baseline always answers the attribute's majority value in train.
+    majority = (a_train.mean(axis=0) > 0.5).astype("int8")
+    baseline = (a_val == majority).mean(axis=0)
+    accuracy = np.array([scores["per_attribute"][n]["accuracy"] for n in names])
+    per_attribute = {
+        name: {
+            "val_accuracy": round(float(accuracy[i]), 4),
+            "majority_baseline": round(float(baseline[i]), 4),
+        }
+        for i, name in enumerate(names)
+    }
+    mean_accuracy = float(accuracy.mean())
+    print(f"val accuracy {mean_accuracy:.4f} (majority {baseline.mean():.4f})")
+
+    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
+    metadata = {
+        "recipe": "recipes/train_celeba_attribute_classifier.py",
+        "command": publishing.command_line(),
+        "data": "CelebA 64x64 train (14,283 images) from shared/data/celeba64",
+        "split": {"train": "official train", "report": "official val (780)"},
+        "epochs": FLAGS.epochs,
+        "batch_size": FLAGS.batch_size,
+        "steps": steps,
+        "wall_time_s": wall,
+        "hardware": publishing.hardware(),
+        "metrics": {
+            "val_mean_accuracy": {
+                "value": round(mean_accuracy, 4),
+                "protocol": "mean over the 40 attributes of the accuracy at p > 0.5 "
+                "on the 780 official val images",
+            },
+            "val_majority_baseline": {
+                "value": round(float(baseline.mean()), 4),
+                "protocol": "mean over the 40 attributes of the val accuracy of "
+                "always answering the attribute's majority value in train",
+            },
+            "val_mean_f1": {
+                "value": round(float(scores["f1"]), 4),
+                "protocol": "macro F1 over the 40 attributes on val, p > 0.5",
+            },
+            "val_per_attribute": {
+                "values": per_attribute,
+                "protocol": "accuracy at p > 0.5 on the 780 val images, next to "
+                "the majority-value baseline",
+            },
+        },
+    }
+    model.save_to_preset(FLAGS.output, metadata=metadata)
+    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+    rows = "\n".join(
+        f"| {name} | {v['val_accuracy']:.3f} | {v['majority_baseline']:.3f} |"
+        for name, v in per_attribute.items()
+    )
+    body = f"""
+A convolutional classifier of the 40 CelebA attributes at 64×64 (conv blocks
+of {", ".join(FLAGS.filters)} channels, a 256-unit dense layer, 40 sigmoids). It
+is the zoo's independent judge of generated and edited faces: it never sees
+generated images in training. It was trained on the 14,283 train images of the
+packed subset (horizontal flips), and it is reported on the 780 val images.
+
+```python
+judge = keras_latent.from_preset("celeba_attribute_classifier")
+probabilities = judge.predict_proba(faces)  # (n, 40), judge.class_names
+```
+
+Mean val accuracy: **{mean_accuracy:.4f}**, against {baseline.mean():.4f} for always
+answering the majority value.
+
+Limits: the training set is a 7.8% subset of CelebA that is dominated by a
+narrow range of identities. Rare attributes sit close to their majority
+baseline.
+
+| attribute | val accuracy | majority baseline |
+|---|---|---|
+{rows}
+"""
+    publishing.write_card(FLAGS.output, "celeba_attribute_classifier", body, metadata)
+
+
+if __name__ == "__main__":
+    app.run(main)
