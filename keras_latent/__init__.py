@@ -2,11 +2,13 @@
 models, in Keras 3, on TensorFlow, JAX and PyTorch."""
 
 from keras_latent import losses, metrics, models, trainer
+from keras_latent.evaluation import evaluate
 from keras_latent.presets import from_preset, list_presets, load_preset_metadata
 from keras_latent.version import __version__
 
 __all__ = [
     "__version__",
+    "evaluate",
     "from_preset",
     "list_presets",
     "load_preset_metadata",
