@@ -178,6 +178,7 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
         Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
         the value is a true bound on −log p(x).
         """
+        images = ops.convert_to_tensor(images, "float32")
         mean, std = self.encode(images)
         kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
         reconstruction = 0.0
