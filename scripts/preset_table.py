@@ -1,6 +1,7 @@
 """Prints the README's preset table from each preset's metadata.json.
 
-    python scripts/preset_table.py
+    python scripts/preset_table.py               # the presets
+    python scripts/preset_table.py --evaluation  # their toolkit numbers
 
 Numbers come only from the recipes' records, never typed by hand.
 """
@@ -26,6 +27,21 @@ def summary(metrics: dict) -> str:
     return "; ".join(parts)
 
 
+def evaluation_rows() -> None:
+    print("| preset | FID | KID | IS (real data) | diversity, generated / real |")
+    print("|---|---:|---:|---:|---:|")
+    for preset in sorted(p.parent for p in ZOO.glob("*/metadata.json")):
+        report = json.loads((preset / "metadata.json").read_text()).get("evaluation")
+        if not report:
+            continue
+        r = report["results"]
+        print(
+            f"| `{preset.name}` | {r['fid']:.1f} | {r['kid']['mean']:.2f} "
+            f"± {r['kid']['std']:.2f} | {r['is']['mean']:.2f} ({r['is']['real_mean']:.2f}) "
+            f"| {r['diversity']['generated_mean']:.3f} / {r['diversity']['real_mean']:.3f} |"
+        )
+
+
 def main() -> None:
     for preset in sorted(p.parent for p in ZOO.glob("*/metadata.json")):
         metadata = json.loads((preset / "metadata.json").read_text())
@@ -38,4 +54,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if "--evaluation" in sys.argv:
+        evaluation_rows()
+    else:
+        main()
