@@ -34,11 +34,12 @@ def evaluation_rows() -> None:
         report = json.loads((preset / "metadata.json").read_text()).get("evaluation")
         if not report:
             continue
-        r = report["results"]
+        fid, kid, score = (report["results"][k] for k in ("fid", "kid", "is"))
+        diversity = report["results"]["diversity"]
         print(
-            f"| `{preset.name}` | {r['fid']:.1f} | {r['kid']['mean']:.2f} "
-            f"± {r['kid']['std']:.2f} | {r['is']['mean']:.2f} ({r['is']['real_mean']:.2f}) "
-            f"| {r['diversity']['generated_mean']:.3f} / {r['diversity']['real_mean']:.3f} |"
+            f"| `{preset.name}` | {fid:.1f} | {kid['mean']:.2f} ± {kid['std']:.2f} "
+            f"| {score['mean']:.2f} ({score['real_mean']:.2f}) "
+            f"| {diversity['generated_mean']:.3f} / {diversity['real_mean']:.3f} |"
         )
 
 
