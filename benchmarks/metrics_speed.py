@@ -35,13 +35,12 @@ process for the cores make those numbers many times slower.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+import backend_workers  # benchmarks/ is on sys.path when run as a script
 import numpy as np
 from absl import app, flags, logging
 
@@ -276,40 +275,19 @@ def _benchmark(backend):
 
 def _worker():
     backend = FLAGS.backend
-    if os.environ.get("KERAS_BACKEND") != backend:
-        raise app.UsageError(f"--backend={backend} needs KERAS_BACKEND={backend}.")
-    sys.path.insert(0, str(REPO_ROOT))
-    if backend == "torch" and FLAGS.torch_threads:
-        import torch
-
-        torch.set_num_threads(FLAGS.torch_threads)
-    import keras
-
-    if keras.backend.backend() != backend:
-        raise RuntimeError(f"Keras runs on {keras.backend.backend()}, not {backend}.")
+    backend_workers.enter_worker(backend, FLAGS.torch_threads)
     result = _benchmark(backend)
-    # The parent reads the last line of stdout.
-    print(json.dumps(result), flush=True)
+    backend_workers.print_result(result)
 
 
 # -- the parent: one subprocess per backend, one table --------------------------------
 
 
 def _run_worker(backend):
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker"]
-    command.append(f"--backend={backend}")
-    command += [FLAGS[name].serialize() for name in _FORWARDED]
-    command = [arg for arg in command if arg]  # an unset --judge serializes to ""
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if FLAGS.blas_threads:
-        env["OPENBLAS_NUM_THREADS"] = str(FLAGS.blas_threads)
-    # stderr goes straight through, so progress and errors show as they come.
-    completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
-    lines = [line for line in completed.stdout.splitlines() if line.strip()]
-    if completed.returncode or not lines:
-        raise RuntimeError(f"The {backend} worker failed ({completed.returncode}).")
-    return json.loads(lines[-1])
+    env = (
+        {"OPENBLAS_NUM_THREADS": str(FLAGS.blas_threads)} if FLAGS.blas_threads else {}
+    )
+    return backend_workers.run_worker(__file__, backend, FLAGS, _FORWARDED, env=env)
 
 
 def _table(results):

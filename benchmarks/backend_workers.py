@@ -1,0 +1,62 @@
+"""One process per Keras backend: the plumbing the benchmarks share.
+
+Keras fixes its backend when it is first imported, so a benchmark that compares
+backends re-runs itself once per backend (`--worker --backend=B`) and reads the
+JSON that each worker prints on its last line of stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def enter_worker(backend: str, torch_threads: int | None) -> None:
+    """Checks the worker runs on `backend` and makes the repo importable."""
+    if os.environ.get("KERAS_BACKEND") != backend:
+        raise RuntimeError(f"--backend={backend} needs KERAS_BACKEND={backend}.")
+    sys.path.insert(0, str(REPO_ROOT))
+    if backend == "torch" and torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    import keras
+
+    if keras.backend.backend() != backend:
+        raise RuntimeError(f"Keras runs on {keras.backend.backend()}, not {backend}.")
+
+
+def print_result(result) -> None:
+    """What a worker hands back: one JSON line, the last on stdout."""
+    print(json.dumps(result), flush=True)
+
+
+def run_worker(script, backend: str, flag_values, forwarded, env=None):
+    """Runs `script --worker --backend=backend` and returns its JSON result.
+
+    Args:
+        script: path of the benchmark script.
+        backend: Keras backend of the worker.
+        flag_values: the parent's absl `FLAGS`.
+        forwarded: names of the flags passed on to the worker.
+        env: extra environment variables for the worker.
+    """
+    command = [sys.executable, str(Path(script).resolve()), "--worker"]
+    command.append(f"--backend={backend}")
+    command += [flag_values[name].serialize() for name in forwarded]
+    command = [arg for arg in command if arg]  # an unset flag serializes to ""
+    worker_env = dict(os.environ, KERAS_BACKEND=backend, **(env or {}))
+    worker_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # stderr goes straight through, so progress and errors show as they come.
+    completed = subprocess.run(
+        command, env=worker_env, stdout=subprocess.PIPE, text=True
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    if completed.returncode or not lines:
+        raise RuntimeError(f"The {backend} worker failed ({completed.returncode}).")
+    return json.loads(lines[-1])
