@@ -25,9 +25,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Folder with celeba64/ (default: auto).")
 flags.DEFINE_string("output", "zoo/celeba_attribute_classifier", "Preset directory.")
 flags.DEFINE_string("backup_dir", "runs/celeba_attribute_classifier", "Resume from.")
-flags.DEFINE_integer("epochs", 15, "Training epochs.")
+flags.DEFINE_integer("epochs", 10, "Training epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
-flags.DEFINE_list("filters", ["32", "64", "128"], "Channels of the conv blocks.")
+flags.DEFINE_list("filters", ["16", "32", "64"], "Channels of the conv blocks.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
