@@ -60,3 +60,24 @@ def run_worker(script, backend: str, flag_values, forwarded, env=None):
     if completed.returncode or not lines:
         raise RuntimeError(f"The {backend} worker failed ({completed.returncode}).")
     return json.loads(lines[-1])
+
+
+def run_all(backends, known, run_one):
+    """Runs `run_one(backend)` for each backend; returns `(results, failed)`.
+
+    A backend whose worker fails is logged and skipped, so one broken backend
+    still leaves a table for the others.
+    """
+    from absl import app, logging
+
+    unknown = set(backends) - set(known)
+    if unknown:
+        raise app.UsageError(f"Unknown --backends {sorted(unknown)}; use {known}.")
+    results, failed = [], []
+    for backend in backends:
+        try:
+            results.append(run_one(backend))
+        except RuntimeError as error:
+            logging.error("%s", error)
+            failed.append(backend)
+    return results, failed

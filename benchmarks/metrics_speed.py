@@ -322,17 +322,7 @@ def main(argv):
     if FLAGS.worker:
         _worker()
         return
-    unknown = set(FLAGS.backends) - set(BACKENDS)
-    if unknown:
-        raise app.UsageError(f"Unknown --backends {sorted(unknown)}; use {BACKENDS}.")
-
-    results, failed = [], []
-    for backend in FLAGS.backends:
-        try:
-            results.append(_run_worker(backend))
-        except RuntimeError as error:
-            logging.error("%s", error)
-            failed.append(backend)
+    results, failed = backend_workers.run_all(FLAGS.backends, BACKENDS, _run_worker)
     print(_table(results))
     routes = {
         "one_pass": "one judge pass per real and fake image, both outputs",

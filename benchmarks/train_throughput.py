@@ -966,17 +966,8 @@ def main(argv):
     if FLAGS.worker:
         _worker()
         return
-    unknown = set(FLAGS.backends) - set(BACKENDS)
-    if unknown:
-        raise app.UsageError(f"Unknown --backends {sorted(unknown)}; use {BACKENDS}.")
-
-    results, failed = [], []
-    for backend in FLAGS.backends:
-        try:
-            results += _run_worker(backend)
-        except RuntimeError as error:
-            logging.error("%s", error)
-            failed.append(backend)
+    per_backend, failed = backend_workers.run_all(FLAGS.backends, BACKENDS, _run_worker)
+    results = [row for rows in per_backend for row in rows]
     print(_table(results))
     print(
         f"\nbatch {FLAGS.batch_size}; median of {FLAGS.repeats} repeats after "
