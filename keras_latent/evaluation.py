@@ -497,7 +497,9 @@ def evaluate(
     image_shape = getattr(model, "image_shape", None)
     if image_shape is None and data is None:
         # Only to infer the default reference split; costs one sample.
-        image_shape = tuple(to_numpy(model.generate(1, seed=seed)).shape[1:])
+        image_shape = tuple(
+            to_numpy(model.generate(num_samples=1, seed=seed)).shape[1:]
+        )
     reference = _resolve_data(data, tuple(image_shape) if image_shape else None)
     real = _to_unit_float(reference["images"], "data")
     image_shape = tuple(real.shape[1:])
@@ -597,7 +599,9 @@ def evaluate(
         if plan is not None:
             done = state["done"]
             kwargs["attributes"] = plan["labels"][done : done + count]
-        batch = _to_unit_float(model.generate(count, **kwargs), "generated images")
+        batch = _to_unit_float(
+            model.generate(num_samples=count, **kwargs), "generated images"
+        )
         _check_batch(batch, image_shape, count)
         state["batch"] += 1
         state["done"] += count

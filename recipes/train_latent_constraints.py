@@ -1,0 +1,499 @@
+"""Trains a Latent Constraints preset on a frozen VAE preset and measures it.
+
+    python recipes/train_latent_constraints.py --dataset celeba \
+        --output zoo/celeba_latent_constraints
+    python recipes/train_latent_constraints.py --dataset mnist \
+        --output zoo/mnist_latent_constraints
+
+Steps: encode the training set once with the frozen VAE (posterior means and
+σ), set σ̄_z and the label marginals, train the attribute critic D_attr(z)
+on the conditioning attributes, then the realism critic and actor with
+`fit`. `--ablation_distance_weight` trains a second actor-critic pair with
+that λ_dist for the card's comparison (it is not published).
+
+Measured (SPEC §2, LC Table 1 protocol): the independent judge preset
+classifies images generated for the label vectors of the evaluation
+partition (CelebA: the official test partition's annotations, whose images
+are held back; MNIST: the test labels), next to the judge on real images
+(CelebA val; MNIST test), and zMSE. CelebA also reports actor and
+optimisation edits of val faces, and attributes taught after training.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
+from absl import app, flags  # noqa: E402
+
+import keras_latent  # noqa: E402
+from keras_latent import datasets, metrics  # noqa: E402
+from keras_latent.images import save_image_grid  # noqa: E402
+from keras_latent.models import LatentConstraints  # noqa: E402
+from keras_latent.models.inputs import predict_in_batches  # noqa: E402
+
+CELEBA_ATTRIBUTES = [
+    "Bald",
+    "Black_Hair",
+    "Blond_Hair",
+    "Brown_Hair",
+    "Eyeglasses",
+    "Male",
+    "No_Beard",
+    "Smiling",
+    "Wearing_Hat",
+    "Young",
+]
+DEFAULTS = {
+    "celeba": {"base": "celeba_vae", "judge": "celeba_attribute_classifier"},
+    "mnist": {"base": "mnist_vae", "judge": "mnist_classifier"},
+}
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("dataset", "celeba", ["celeba", "mnist"], "Which preset to train.")
+flags.DEFINE_string("data_dir", None, "Folder with the datasets (default: auto).")
+flags.DEFINE_string("base", None, "Frozen VAE preset (default: per dataset).")
+flags.DEFINE_string("judge", None, "Independent judge preset (default: per dataset).")
+flags.DEFINE_string("output", None, "Preset directory to write.", required=True)
+flags.DEFINE_string("backup_dir", None, "Checkpoints (default: runs/<output name>).")
+flags.DEFINE_list("attributes", CELEBA_ATTRIBUTES, "CelebA conditioning attributes.")
+flags.DEFINE_list(
+    "new_attributes",
+    ["Wearing_Lipstick", "Wavy_Hair"],
+    "CelebA attributes taught after training with fit_attribute_critic.",
+)
+flags.DEFINE_integer("epochs", 20, "Actor-critic epochs over the training latents.")
+flags.DEFINE_integer("batch_size", 128, "Batch size.")
+flags.DEFINE_list("critic_units", ["512"] * 4, "Hidden widths of D(z, y).")
+flags.DEFINE_list("actor_units", ["512"] * 4, "Hidden widths of G(z, y).")
+flags.DEFINE_list("attribute_critic_units", ["512", "512"], "Widths of D_attr.")
+flags.DEFINE_integer("attribute_critic_epochs", 20, "Epochs of D_attr.")
+flags.DEFINE_integer("critic_steps", 10, "Critic updates per actor update.")
+flags.DEFINE_float("distance_weight", 0.1, "λ_dist of the published model.")
+flags.DEFINE_float(
+    "ablation_distance_weight", None, "Also train and report this λ_dist."
+)
+flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
+flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
+flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+
+
+def load_data():
+    """`(x_train, y_train, x_real, y_real, eval_labels, names)`, floats in [0,1]."""
+    if FLAGS.dataset == "celeba":
+        names = list(FLAGS.attributes)
+        x, y, _ = datasets.celeba_arrays("train", names, data_dir=FLAGS.data_dir)
+        xv, yv, _ = datasets.celeba_arrays("val", names, data_dir=FLAGS.data_dir)
+        eval_labels = datasets.celeba_label_vectors("test", names, FLAGS.data_dir)
+        return x / 255.0, y, xv / 255.0, yv, eval_labels.astype("float32"), names
+    names = [str(d) for d in range(10)]
+    x, y = datasets.mnist_arrays("train", data_dir=FLAGS.data_dir)
+    xt, yt = datasets.mnist_arrays("test", data_dir=FLAGS.data_dir)
+    eye = np.eye(10, dtype="float32")
+    return x / 255.0, eye[y], xt / 255.0, eye[yt], eye[yt], names
+
+
+def build_model(base, names, distance_weight):
+    return LatentConstraints(
+        vae=base,
+        attribute_names=names,
+        label_type="categorical" if FLAGS.dataset == "mnist" else "multi_label",
+        critic_units=[int(u) for u in FLAGS.critic_units],
+        actor_units=[int(u) for u in FLAGS.actor_units],
+        critic_steps=FLAGS.critic_steps,
+        distance_weight=distance_weight,
+        seed=FLAGS.seed,
+    )
+
+
+def train(model, posteriors, y_train, backup_dir):
+    optimizers = {
+        p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
+        for p in ("critic", "actor")
+    }
+    model.compile(optimizer=optimizers)
+    return model.fit(
+        posteriors,
+        y_train,
+        epochs=FLAGS.epochs,
+        batch_size=FLAGS.batch_size,
+        shuffle=True,
+        verbose=2,
+        callbacks=[keras.callbacks.BackupAndRestore(backup_dir)],
+    )
+
+
+def judge_columns(judge, names):
+    if FLAGS.dataset == "mnist":
+        return list(range(10))
+    return [judge.class_names.index(n) for n in names]
+
+
+def conditional_samples(model, labels, seed):
+    """Actor outputs for prior samples: `(z, z', images)`."""
+    z = np.random.default_rng(seed).standard_normal(
+        (len(labels), model.latent_dim), dtype="float32"
+    )
+    stacked = np.concatenate([z, labels.astype("float32")], axis=1)
+    d = model.latent_dim
+    z_new = predict_in_batches(
+        lambda t: model.apply_actor(t[:, :d], t[:, d:]), stacked, 512
+    )
+    return z, z_new, predict_in_batches(model.decode, z_new, 512)
+
+
+def judged_scores(judge, columns, images, labels, names):
+    probabilities = judge.predict_proba(images)[:, columns]
+    if FLAGS.dataset == "mnist":
+        accuracy = float(np.mean(probabilities.argmax(1) == labels.argmax(1)))
+        return {"accuracy": round(accuracy, 4)}
+    scores = metrics.attribute_scores(probabilities, labels, attribute_names=names)
+    return _rounded(scores)
+
+
+def _rounded(value):
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def table1(model, judge, columns, eval_labels, names):
+    z, z_new, images = conditional_samples(model, eval_labels, FLAGS.seed)
+    prior_images = predict_in_batches(model.decode, z, 512)
+    return {
+        "actor": judged_scores(judge, columns, images, eval_labels, names),
+        "prior_without_actor": judged_scores(
+            judge, columns, prior_images, eval_labels, names
+        ),
+        "zmse": round(metrics.latent_mse(z, z_new, model.latent_std), 4),
+    }
+
+
+def edit_report(model, judge, columns, x_val, y_val, names, method, count):
+    """Flips each attribute of val faces; judge success and identity."""
+    x = x_val[:count]
+    recon = model.reconstruct(x)
+    z0 = model.encode_posteriors(x)["z_mean"]
+    report, pixel, latent = {}, [], []
+    for i, name in enumerate(names):
+        target = 1 - y_val[:count, i]
+        edited = np.empty_like(x)
+        z_edit = np.empty_like(z0)
+        for value in (0, 1):
+            rows = np.where(target == value)[0]
+            if len(rows) == 0:
+                continue
+            edited[rows], z_edit[rows] = model.transform(
+                x[rows], {name: value}, method=method, return_latents=True
+            )
+        p = judge.predict_proba(edited)[:, columns[i]]
+        success = float(np.mean((p > 0.5) == (target == 1)))
+        pixel.append(float(np.mean((edited - recon) ** 2)))
+        latent.append(metrics.latent_mse(z0, z_edit, model.latent_std))
+        report[name] = {"flip_success": round(success, 4)}
+    report["mean_flip_success"] = round(
+        float(np.mean([v["flip_success"] for v in report.values()])), 4
+    )
+    report["pixel_mse_to_reconstruction"] = round(float(np.mean(pixel)), 5)
+    report["zmse_to_reconstruction"] = round(float(np.mean(latent)), 4)
+    return report
+
+
+def new_attribute_report(model, judge, x_train, x_val, count):
+    """Teaches attributes outside the conditioning set; optimisation edits."""
+    names = list(FLAGS.new_attributes)
+    _, y_new, _ = datasets.celeba_arrays("train", names, data_dir=FLAGS.data_dir)
+    _, yv_new, _ = datasets.celeba_arrays("val", names, data_dir=FLAGS.data_dir)
+    posteriors = model.encode_posteriors(x_train)
+    history = model.fit_attribute_critic(
+        posteriors,
+        y_new,
+        names,
+        hidden_units=[int(u) for u in FLAGS.attribute_critic_units],
+        epochs=FLAGS.attribute_critic_epochs,
+        validation_data=(model.encode_posteriors(x_val), yv_new),
+        verbose=2,
+    )
+    report = {"critic_val_accuracy": round(history.history["val_accuracy"][-1], 4)}
+    for i, name in enumerate(names):
+        rows = np.where(yv_new[:, i] == 0)[0][:count]
+        edited = model.transform(x_val[rows], {name: 1}, method="optimize")
+        p = judge.predict_proba(edited)[:, judge.class_names.index(name)]
+        before = judge.predict_proba(x_val[rows])[:, judge.class_names.index(name)]
+        report[name] = {
+            "images": int(len(rows)),
+            "judged_present_before": round(float(np.mean(before > 0.5)), 4),
+            "judged_present_after": round(float(np.mean(p > 0.5)), 4),
+        }
+    return report, names
+
+
+def figures(model, x_val, names):
+    out = FLAGS.output
+    rows = []
+    for name in names:
+        rows.append(model.generate({name: 1}, num_samples=8, seed=FLAGS.seed))
+    save_image_grid(np.concatenate(rows), f"{out}/samples.png", rows=len(names))
+    x = x_val[:8]
+    columns = [x, model.reconstruct(x)]
+    edit_names = names if FLAGS.dataset == "mnist" else names[:8]
+    for name in edit_names:
+        columns.append(model.transform(x, {name: 1}))
+    grid = np.stack(columns, axis=1).reshape((-1,) + x.shape[1:])
+    save_image_grid(grid, f"{out}/edits.png", rows=len(x))
+    return edit_names
+
+
+def main(argv):
+    del argv
+    keras.utils.set_random_seed(FLAGS.seed)
+    settings = DEFAULTS[FLAGS.dataset]
+    base_name = FLAGS.base or settings["base"]
+    judge_name = FLAGS.judge or settings["judge"]
+    backup_dir = FLAGS.backup_dir or f"runs/{os.path.basename(FLAGS.output)}"
+    x_train, y_train, x_real, y_real, eval_labels, names = load_data()
+    x_train = x_train.astype("float32")
+    x_real = x_real.astype("float32")
+    y_train = y_train.astype("float32")
+    judge = keras_latent.from_preset(judge_name)
+    columns = judge_columns(judge, names)
+
+    clock = publishing.Stopwatch()
+    model = build_model(
+        keras_latent.from_preset(base_name), names, FLAGS.distance_weight
+    )
+    posteriors = model.encode_posteriors(x_train)
+    model.compute_statistics(posteriors, y_train)
+    critic_history = model.fit_attribute_critic(
+        posteriors,
+        y_train,
+        names,
+        label_type=model.label_type,
+        hidden_units=[int(u) for u in FLAGS.attribute_critic_units],
+        epochs=FLAGS.attribute_critic_epochs,
+        validation_data=(model.encode_posteriors(x_real), y_real),
+        verbose=2,
+    )
+    history = train(model, posteriors, y_train, backup_dir)
+    wall = clock.seconds()
+    model.save_weights(backup_dir.rstrip("/") + "_trained.weights.h5")
+
+    results = {
+        "real": judged_scores(judge, columns, x_real, y_real, names),
+        f"lambda_dist={FLAGS.distance_weight:g}": table1(
+            model, judge, columns, eval_labels, names
+        ),
+    }
+    if FLAGS.ablation_distance_weight is not None:
+        ablation = build_model(model.vae, names, FLAGS.ablation_distance_weight)
+        ablation.compute_statistics(posteriors, y_train)
+        train(ablation, posteriors, y_train, backup_dir + "_ablation")
+        results[f"lambda_dist={FLAGS.ablation_distance_weight:g}"] = table1(
+            ablation, judge, columns, eval_labels, names
+        )
+    print(results)
+
+    edits = {}
+    if FLAGS.dataset == "celeba":
+        edits["actor"] = edit_report(
+            model, judge, columns, x_real, y_real, names, "actor", FLAGS.num_edits
+        )
+        edits["optimize"] = edit_report(
+            model,
+            judge,
+            columns,
+            x_real,
+            y_real,
+            names,
+            "optimize",
+            FLAGS.num_optimize_edits,
+        )
+        print(edits)
+
+    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
+    split = "CelebA test partition label vectors (annotations only)"
+    if FLAGS.dataset == "mnist":
+        split = "MNIST test labels"
+    real_split = "val (780 images)" if FLAGS.dataset == "celeba" else "test (10,000)"
+    metadata = {
+        "recipe": "recipes/train_latent_constraints.py",
+        "command": publishing.command_line(),
+        "data": f"{FLAGS.dataset} train split from shared/data, encoded by the "
+        f"frozen '{base_name}' preset",
+        "split": {"train": "train", "report": real_split, "conditioning": split},
+        "base_preset": base_name,
+        "judge": judge_name,
+        "epochs": FLAGS.epochs,
+        "batch_size": FLAGS.batch_size,
+        "steps": steps,
+        "critic_updates": steps * FLAGS.critic_steps,
+        "wall_time_s": wall,
+        "hardware": publishing.hardware(),
+        "attribute_critic_final_logs": {
+            k: round(float(v[-1]), 4) for k, v in critic_history.history.items()
+        },
+        "final_train_logs": {
+            k: round(float(v[-1]), 4) for k, v in history.history.items()
+        },
+        "metrics": {
+            "table1": {
+                "value": results,
+                "protocol": f"judge '{judge_name}' (independent, pixel space, "
+                f"threshold 0.5) on {len(eval_labels)} images generated by the "
+                f"actor for the {split} (z ~ N(0, I), numpy seed {FLAGS.seed}); "
+                "'prior_without_actor' decodes the same z without the actor; "
+                f"'real' is the judge on the real {real_split} images. zMSE: "
+                "mean over samples and dims of ((z' - z) / sigma_bar_z)^2.",
+            }
+        },
+    }
+    if edits:
+        metadata["metrics"]["edits"] = {
+            "value": edits,
+            "protocol": "val faces (actor: first "
+            f"{FLAGS.num_edits}; optimize: first {FLAGS.num_optimize_edits}); "
+            "each conditioning attribute set to the opposite of the face's "
+            "annotation, all else kept; flip_success: the judge agrees with "
+            "the target; identity: pixel MSE and zMSE between the edit and the "
+            "reconstruction (posterior mean) of the same face",
+        }
+    model.save_to_preset(FLAGS.output, metadata=metadata)
+    if FLAGS.dataset == "celeba" and FLAGS.new_attributes:
+        report, new_names = new_attribute_report(
+            model, judge, x_train, x_real, FLAGS.num_optimize_edits
+        )
+        metadata["metrics"]["new_attributes"] = {
+            "value": report,
+            "protocol": "fit_attribute_critic on the train split's labels of "
+            f"{new_names} (encoder latents, VAE frozen), then "
+            "transform(method='optimize') of val faces annotated without the "
+            "attribute (first "
+            f"{FLAGS.num_optimize_edits}); share the judge calls present",
+        }
+        model.save_to_preset(FLAGS.output, metadata=metadata)
+    edit_names = figures(model, x_real, names)
+    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+    write_card(metadata, results, edits, edit_names, base_name, judge_name, names)
+
+
+def _table_rows(results, names):
+    lines = [
+        "| images | accuracy | precision | recall | F1 | zMSE |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, value in results.items():
+        rows = (
+            [("real", value)]
+            if key == "real"
+            else [
+                (f"actor, {key}", value["actor"]),
+                (f"prior without actor, {key}", value["prior_without_actor"]),
+            ]
+        )
+        for label, scores in rows:
+            zmse = value.get("zmse", "") if key != "real" and "actor," in label else ""
+            lines.append(
+                f"| {label} | {scores['accuracy']:.3f} | "
+                + " | ".join(
+                    f"{scores[m]:.3f}" if m in scores else "–"
+                    for m in ("precision", "recall", "f1")
+                )
+                + f" | {zmse} |"
+            )
+    return "\n".join(lines)
+
+
+def write_card(metadata, results, edits, edit_names, base_name, judge_name, names):
+    title = os.path.basename(os.path.normpath(FLAGS.output))
+    per_attribute = ""
+    if FLAGS.dataset == "celeba":
+        key = f"lambda_dist={FLAGS.distance_weight:g}"
+        per = results[key]["actor"]["per_attribute"]
+        real = results["real"]["per_attribute"]
+        per_attribute = (
+            "\n| attribute | generated acc | real val acc | generated F1 | real F1 |"
+            "\n|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {n} | {per[n]['accuracy']:.3f} | {real[n]['accuracy']:.3f} | "
+                f"{per[n]['f1']:.3f} | {real[n]['f1']:.3f} |"
+                for n in names
+            )
+        )
+    edit_text = ""
+    if edits:
+        rows = [
+            "| method | mean flip success | pixel MSE to reconstruction "
+            "| zMSE to reconstruction |",
+            "|---|---|---|---|",
+        ]
+        for method, report in edits.items():
+            rows.append(
+                f"| {method} | {report['mean_flip_success']:.3f} | "
+                f"{report['pixel_mse_to_reconstruction']:.5f} | "
+                f"{report['zmse_to_reconstruction']:.3f} |"
+            )
+        edit_text = "\n## Edits of val faces\n\n" + "\n".join(rows)
+        new = metadata["metrics"].get("new_attributes", {}).get("value")
+        if new:
+            edit_text += (
+                "\n\nAttributes taught after training (`fit_attribute_critic` on "
+                "the train labels; the VAE and actor untouched), applied by "
+                '`transform(method="optimize")` to val faces without them:\n\n'
+                "| attribute | judged present before | after |\n|---|---|---|\n"
+                + "\n".join(
+                    f"| {n} | {v['judged_present_before']:.3f} | "
+                    f"{v['judged_present_after']:.3f} |"
+                    for n, v in new.items()
+                    if isinstance(v, dict)
+                )
+            )
+    example = (
+        'faces = model.generate({"Smiling": 1, "Eyeglasses": 1}, num_samples=16)\n'
+        'edited = model.transform(my_faces, {"Smiling": 1})  # floats in [0, 1]'
+        if FLAGS.dataset == "celeba"
+        else 'sevens = model.generate({"7": 1}, num_samples=16)\n'
+        'as_threes = model.transform(my_digits, {"3": 1})'
+    )
+    row_kind = "class"
+    if FLAGS.dataset == "celeba":
+        row_kind = "attribute (set to 1; the others drawn from the training marginals)"
+    body = f"""
+Latent Constraints (Engel, Hoffman & Roberts 2017) on the frozen `{base_name}`
+preset: a realism critic D(z, y), an actor G(z, y) (gated residual) and
+attribute critics D_attr(z), all MLPs in the VAE's latent space, conditioned on
+{len(names)} {"attributes" if FLAGS.dataset == "celeba" else "digit classes"}.
+
+```python
+model = keras_latent.from_preset("{title}")
+{example}
+```
+
+One row per {row_kind}: {", ".join(names)}.
+
+![samples](samples.png)
+
+Edits by the actor (columns: the image, its reconstruction, then with
+{", ".join(edit_names)} set to 1):
+
+![edits](edits.png)
+
+## LC Table 1 protocol
+
+The independent judge `{judge_name}` classifies images generated for the label
+vectors of {metadata["split"]["conditioning"]}, next to the same judge on real
+{metadata["split"]["report"]} images.
+
+{_table_rows(results, names)}
+{per_attribute}
+{edit_text}
+"""
+    publishing.write_card(FLAGS.output, title, body, metadata)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,349 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_latent.models import VAE, LatentConstraints
+from keras_latent.models.latent_constraints import latent_distance
+from tests.test_case import TestCase, assert_same_weights, to_numpy
+
+RNG = np.random.RandomState(0)
+IMAGES = RNG.rand(64, 8, 8, 1).astype("float32")
+LABELS = (RNG.rand(64, 2) > 0.5).astype("float32")
+
+
+def tiny_vae():
+    return VAE(image_shape=(8, 8, 1), latent_dim=4, hidden_units=(8,), seed=1)
+
+
+def tiny_lc(**kwargs):
+    config = dict(
+        vae=tiny_vae(),
+        attribute_names=["a", "b"],
+        critic_units=(16, 16),
+        actor_units=(16,),
+        critic_steps=2,
+        seed=2,
+    )
+    config.update(kwargs)
+    return LatentConstraints(**config)
+
+
+def toy_problem(model, images):
+    """Sharp posteriors of `images` and a separable attribute of their means."""
+    z = model.encode_posteriors(images)["z_mean"]
+    labels = (z[:, :1] > np.median(z[:, 0])).astype("float32")
+    # An untrained encoder's σ ≈ 0.7 would blur a boundary this close.
+    return {"z_mean": z, "z_std": np.full_like(z, 1e-3)}, labels
+
+
+class CriticOnly(LatentConstraints):
+    def build_phases(self):
+        return [p for p in super().build_phases() if p.player == "critic"]
+
+
+class ActorOnly(LatentConstraints):
+    def build_phases(self):
+        return [p for p in super().build_phases() if p.player == "actor"]
+
+
+def _values(network):
+    return [to_numpy(v).copy() for v in network.weights]
+
+
+def _changed(before, network):
+    return any(not np.allclose(a, to_numpy(b)) for a, b in zip(before, network.weights))
+
+
+class TestLatentConstraints(TestCase):
+    def test_serialization_round_trips(self, tmp_path):
+        model = tiny_lc(
+            attribute_critics=[
+                {
+                    "attribute_names": ["c"],
+                    "hidden_units": [8],
+                    "label_type": "multi_label",
+                }
+            ]
+        )
+        model.latent_std.assign([0.5, 0.6, 0.7, 0.8])
+        z = RNG.randn(3, 4).astype("float32")
+        y = LABELS[:3]
+
+        def outputs(m):
+            return keras.ops.concatenate(
+                [
+                    keras.ops.reshape(m([z, y]), (3, -1)),
+                    m.critic([z, y]),
+                    m.attribute_critic_networks[0](z),
+                    keras.ops.broadcast_to(m.latent_std, (3, 4)),
+                ],
+                axis=1,
+            )
+
+        loaded = self.run_serialization_test(model, outputs, tmp_path)
+        assert loaded.known_attributes == ["c"]
+        assert_same_weights(loaded.vae, model.vae)
+
+    @pytest.mark.parametrize(
+        "model_class, moved, still",
+        [(CriticOnly, "critic", "actor"), (ActorOnly, "actor", "critic")],
+    )
+    def test_each_phase_moves_only_its_own_player(self, model_class, moved, still):
+        model = model_class(
+            vae=tiny_vae(),
+            attribute_names=["a", "b"],
+            critic_units=(16, 16),
+            actor_units=(16,),
+            critic_steps=2,
+            seed=2,
+        )
+        model.compile()
+        before = {
+            name: _values(getattr(model, name)) for name in ("critic", "actor", "vae")
+        }
+        model.fit(IMAGES, LABELS, batch_size=16, epochs=1, verbose=0)
+        assert _changed(before[moved], getattr(model, moved))
+        assert not _changed(before[still], getattr(model, still))
+        assert not _changed(before["vae"], model.vae)
+
+    def test_full_fit_trains_both_players_and_keeps_the_vae(self):
+        model = tiny_lc()
+        model.compile()
+        posteriors = model.encode_posteriors(IMAGES)
+        model.compute_statistics(posteriors, LABELS)
+        vae_before = _values(model.vae)
+        history = model.fit(posteriors, LABELS, batch_size=16, epochs=2, verbose=0)
+        logs = history.history
+        for key in ("critic_loss", "actor_loss", "distance", "gradient_penalty"):
+            assert np.all(np.isfinite(logs[key])), key
+        assert not _changed(vae_before, model.vae)
+        # The optimizers stepped critic_steps times per actor step.
+        steps = 2 * 4
+        assert int(to_numpy(model.optimizer["critic"].iterations)) == 2 * steps
+        assert int(to_numpy(model.optimizer["actor"].iterations)) == steps
+
+    def test_critic_learns_against_a_frozen_actor(self):
+        model = tiny_lc(critic_steps=3)
+        model.actor.trainable = False
+        model.compile(
+            optimizer={p: keras.optimizers.Adam(1e-3) for p in ("critic", "actor")}
+        )
+        self.run_fit_test(model, (IMAGES, LABELS), "critic_loss", epochs=6)
+
+    def test_statistics_match_hand_computations(self):
+        model = tiny_lc()
+        model.compute_statistics(IMAGES, LABELS)
+        _, std = model.vae.encode(IMAGES)
+        np.testing.assert_allclose(
+            to_numpy(model.latent_std), to_numpy(std).mean(axis=0), rtol=1e-5
+        )
+        np.testing.assert_allclose(to_numpy(model.label_prior), LABELS.mean(0))
+
+        z_new = RNG.randn(5, 4).astype("float32")
+        z_old = RNG.randn(5, 4).astype("float32")
+        sigma = np.array([0.5, 1.0, 2.0, 0.1], "float32")
+        expected = np.mean(np.log(1 + (z_new - z_old) ** 2) / sigma**2, axis=1)
+        np.testing.assert_allclose(
+            to_numpy(latent_distance(z_new, z_old, sigma)), expected, rtol=1e-5
+        )
+
+    def test_actor_loss_is_realism_plus_weighted_distance(self):
+        model = tiny_lc(distance_weight=0.5)
+        model.latent_std.assign([0.5, 1.0, 2.0, 0.1])
+        data = (IMAGES[:8], LABELS[:8])
+        seed_state = to_numpy(model.seed_generator.state).copy()
+        loss, logs = model.actor_loss(data)
+        # Replay the same prior draw to compute the loss by hand.
+        model.seed_generator.state.assign(seed_state)
+        z = to_numpy(model._prior(8))
+        z_new = to_numpy(model.apply_actor(z, LABELS[:8]))
+        logits = to_numpy(model.critic([z_new, LABELS[:8]]))[:, 0]
+        realism = np.mean(np.log1p(np.exp(-logits)))
+        distance = np.mean(
+            np.log1p((z_new - z) ** 2) / np.array([0.5, 1.0, 2.0, 0.1]) ** 2
+        )
+        np.testing.assert_allclose(to_numpy(logs["distance"]), distance, rtol=1e-4)
+        np.testing.assert_allclose(to_numpy(loss), realism + 0.5 * distance, rtol=1e-4)
+
+    def test_fit_attribute_critic_learns_a_separable_attribute(self):
+        model = tiny_lc()
+        images = RNG.rand(400, 8, 8, 1).astype("float32")
+        posteriors, labels = toy_problem(model, images)
+        model.fit_attribute_critic(
+            {k: v[:300] for k, v in posteriors.items()},
+            labels[:300],
+            ["toy"],
+            hidden_units=(16,),
+            epochs=40,
+            batch_size=32,
+            learning_rate=1e-2,
+            verbose=0,
+        )
+        assert model.known_attributes == ["toy"]
+        scores = model.attribute_scores(images[300:], ["toy"])["toy"]
+        accuracy = np.mean((scores > 0.5) == labels[300:, 0])
+        assert accuracy > 0.85, accuracy
+
+    def test_fit_attribute_critic_reads_datasets_and_folders(self, tmp_path):
+        import tensorflow as tf
+        from PIL import Image
+
+        model = tiny_lc(vae=VAE(image_shape=(8, 8, 3), latent_dim=4, hidden_units=(8,)))
+        images = RNG.rand(12, 8, 8, 3).astype("float32")
+        labels = (RNG.rand(12, 1) > 0.5).astype("float32")
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(5)
+        model.fit_attribute_critic(
+            dataset, None, ["x"], hidden_units=(4,), epochs=1, verbose=0
+        )
+        lines = ["filename,y"]
+        for i, image in enumerate(images):
+            Image.fromarray((image * 255).astype("uint8")).resize((16, 12)).save(
+                tmp_path / f"{i}.png"
+            )
+            lines.append(f"{i}.png,{int(labels[i, 0])}")
+        (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+        model.fit_attribute_critic(
+            str(tmp_path), "labels.csv", ["y"], hidden_units=(4,), epochs=1, verbose=0
+        )
+        assert model.known_attributes == ["x", "y"]
+        assert model.attribute_scores(images, ["y"])["y"].shape == (12,)
+
+    def test_transform_optimize_raises_the_target_score(self):
+        model = tiny_lc()
+        images = RNG.rand(400, 8, 8, 1).astype("float32")
+        posteriors, labels = toy_problem(model, images)
+        model.fit_attribute_critic(
+            posteriors,
+            labels,
+            ["toy"],
+            hidden_units=(16,),
+            epochs=40,
+            batch_size=32,
+            learning_rate=1e-2,
+            verbose=0,
+        )
+        scores = model.attribute_scores(images, ["toy"])["toy"]
+        off = images[np.argsort(scores)[:8]]
+        before = model.attribute_scores(off, ["toy"])["toy"]
+        edited, z = model.transform(
+            off,
+            {"toy": 1},
+            method="optimize",
+            steps=200,
+            learning_rate=5e-2,
+            realism_weight=0.0,
+            return_latents=True,
+        )
+        after = model.attribute_scores(z, ["toy"], latents=True)["toy"]
+        assert edited.shape == off.shape
+        assert np.all(after > before)
+        assert np.mean(after > 0.5) >= 0.75, after
+        verdicts = model.satisfies(off, {"toy": 0})
+        assert set(verdicts) == {"toy", "realism"}
+        assert verdicts["toy"].dtype == bool and verdicts["toy"].shape == (8,)
+
+    def test_generate_and_transform_with_the_actor(self):
+        model = tiny_lc()
+        model.fit_attribute_critic(
+            IMAGES, LABELS, ["a", "b"], hidden_units=(8,), epochs=1, verbose=0
+        )
+        a = model.generate({"a": 1}, num_samples=5, seed=4)
+        assert a.shape == (5, 8, 8, 1) and a.dtype == np.float32
+        np.testing.assert_array_equal(
+            a, model.generate({"a": 1}, num_samples=5, seed=4)
+        )
+        assert a.min() >= 0.0 and a.max() <= 1.0
+        labels = model.label_vectors({"a": 1}, 50, seed=0)
+        assert np.all(labels[:, 0] == 1) and set(np.unique(labels[:, 1])) <= {0, 1}
+        array = model.generate(np.array([1.0, 0.0]), num_samples=3, seed=4)
+        assert array.shape == (3, 8, 8, 1)
+        edited = model.transform(IMAGES[:4], {"b": 0})
+        assert edited.shape == (4, 8, 8, 1)
+        edited_uint8 = model.transform((IMAGES[:4] * 255).astype("uint8"), {"b": 0})
+        assert edited_uint8.shape == (4, 8, 8, 1)
+
+    def test_zero_shot_constraint_on_the_latent(self):
+        model = tiny_lc()
+        _, z = model.generate(
+            num_samples=6,
+            seed=1,
+            constraint=lambda z: keras.ops.square(z[:, 0] - 3.0),
+            constraint_space="latent",
+            steps=150,
+            learning_rate=5e-2,
+            realism_weight=0.0,
+            distance_weight=0.0,
+            return_latents=True,
+        )
+        _, z_free = model.generate(num_samples=6, seed=1, return_latents=True)
+        assert np.all(np.abs(z[:, 0] - 3.0) < np.abs(z_free[:, 0] - 3.0))
+        assert np.all(np.abs(z[:, 0] - 3.0) < 0.5), z[:, 0]
+
+    def test_zero_shot_constraint_on_the_image(self):
+        model = tiny_lc()
+        dark = model.generate(
+            num_samples=4,
+            seed=1,
+            constraint=lambda x: keras.ops.mean(x, axis=(1, 2, 3)),
+            steps=60,
+            learning_rate=5e-2,
+            realism_weight=0.0,
+            distance_weight=0.0,
+        )
+        plain = model.generate(num_samples=4, seed=1)
+        assert dark.mean() < plain.mean()
+
+    def test_fit_actor_on_new_attributes(self):
+        model = tiny_lc()
+        model.compile()
+        new = np.concatenate([LABELS, 1 - LABELS[:, :1]], axis=1)
+        history = model.fit_actor(
+            IMAGES, new, attribute_names=["a", "b", "c"], batch_size=16, verbose=0
+        )
+        assert model.attribute_names == ["a", "b", "c"]
+        assert model.critic.input[1].shape[-1] == 3
+        assert np.isfinite(history.history["actor_loss"][-1])
+        assert model.generate({"c": 1}, num_samples=2, seed=0).shape == (2, 8, 8, 1)
+        np.testing.assert_allclose(to_numpy(model.label_prior), new.mean(0))
+        clone = LatentConstraints.from_config(model.get_config())
+        assert clone.attribute_names == ["a", "b", "c"]
+
+    def test_categorical_labels(self):
+        model = tiny_lc(
+            attribute_names=[str(i) for i in range(3)], label_type="categorical"
+        )
+        labels = model.label_vectors({"2": 1}, 4, seed=0)
+        np.testing.assert_array_equal(labels, np.tile([0, 0, 1], (4, 1)))
+        drawn = model.label_vectors(None, 20, seed=0)
+        np.testing.assert_array_equal(drawn.sum(axis=1), np.ones(20))
+        with pytest.raises(ValueError, match="at most one"):
+            model.label_vectors({"1": 1, "2": 1}, 4)
+
+    def test_bad_arguments(self):
+        model = tiny_lc()
+        with pytest.raises(
+            ValueError, match=r"Unknown attribute.*'Smiling'.*\['a', 'b'\]"
+        ):
+            model.generate({"Smiling": 1})
+        with pytest.raises(ValueError, match="must be set to 0 or 1"):
+            model.generate({"a": 2})
+        with pytest.raises(ValueError, match=r"shape \(2,\) or \(3, 2\)"):
+            model.generate(np.zeros((3, 5)), num_samples=3)
+        with pytest.raises(ValueError, match="method"):
+            model.transform(IMAGES[:2], {"a": 1}, method="magic")
+        with pytest.raises(ValueError, match=r"shape \(batch, 8, 8, 1\)"):
+            model.transform(np.zeros((2, 4, 4, 1), "float32"), {"a": 1})
+        with pytest.raises(ValueError, match="no attribute critic"):
+            model.transform(IMAGES[:2], {"a": 1})
+        with pytest.raises(ValueError, match=r"`y` must have shape \(batch, 2\)"):
+            model.compile()
+            model.fit(IMAGES, LABELS[:, :1], verbose=0)
+        with pytest.raises(ValueError, match="label vectors"):
+            model.fit(IMAGES, verbose=0)
+        with pytest.raises(ValueError, match="label_type"):
+            tiny_lc(label_type="ordinal")
+        with pytest.raises(ValueError, match="`vae` must be"):
+            tiny_lc(vae="celeba")
+        with pytest.raises(ValueError, match=r"\(N, 1\)"):
+            model.fit_attribute_critic(IMAGES, LABELS, ["new"], verbose=0)
+        assert model.known_attributes == []
