@@ -2,6 +2,8 @@
 
 keras-latent list
 keras-latent sample mnist_wgan_gp -n 64 -o digits.png
+keras-latent sample celeba_latent_constraints --attributes Smiling=1,Eyeglasses=1 -n 16
+keras-latent edit celeba_latent_constraints --image face.jpg --set Smiling=1
 keras-latent evaluate mnist_wgan_gp --metrics fid,kid,is,diversity -n 10000 --json
 """
 
@@ -28,13 +30,79 @@ def _sample(args) -> int:
             file=sys.stderr,
         )
         return 2
-    images = model.generate(args.num_samples, seed=args.seed)
+    kwargs = {}
+    if args.attributes is not None:
+        if not hasattr(model, "attribute_names"):
+            print(
+                f"error: preset '{args.preset}' holds a {type(model).__name__}, "
+                "which is unconditional: --attributes needs a conditional model "
+                "such as celeba_latent_constraints.",
+                file=sys.stderr,
+            )
+            return 2
+        kwargs["attributes"] = args.attributes
+    images = model.generate(num_samples=args.num_samples, seed=args.seed, **kwargs)
     path = save_image_grid(images, args.output, rows=args.rows, scale=args.scale)
     print(
         f"wrote {args.num_samples} samples of '{args.preset}' to {path} "
         f"({time.time() - started:.1f} s)"
     )
     return 0
+
+
+def _edit(args) -> int:
+    import numpy as np
+
+    import keras_latent
+    from keras_latent.images import load_image, save_image_grid
+
+    started = time.time()
+    model = keras_latent.from_preset(args.preset)
+    if not hasattr(model, "transform"):
+        print(
+            f"error: preset '{args.preset}' holds a {type(model).__name__}, which "
+            "cannot edit images; use an editing preset such as "
+            "celeba_latent_constraints.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        images = np.stack([load_image(p, model.image_shape) for p in args.image])
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    edited = model.transform(images, args.set, method=args.method)
+    if args.only_edit:
+        tiles, rows = edited, len(edited)
+    else:
+        # Each row: the input, its reconstruction, the edit.
+        tiles = np.stack([images, model.reconstruct(images), edited], axis=1)
+        tiles, rows = tiles.reshape((-1,) + images.shape[1:]), len(images)
+    path = save_image_grid(tiles, args.output, rows=rows, scale=args.scale)
+    what = "edit" if args.only_edit else "input, reconstruction and edit"
+    print(
+        f"wrote {what} of {len(images)} image(s) with "
+        f"{_format_attributes(args.set)} to {path} ({time.time() - started:.1f} s)"
+    )
+    return 0
+
+
+def _format_attributes(attributes: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in attributes.items())
+
+
+def _attribute_values(text: str) -> dict:
+    """Parses `Smiling=1,Eyeglasses=0` into `{"Smiling": 1, "Eyeglasses": 0}`."""
+    values = {}
+    for item in text.split(","):
+        name, sep, value = item.strip().partition("=")
+        if not sep or not name or value.strip() not in ("0", "1"):
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=0 or NAME=1, comma-separated (e.g. "
+                f"Smiling=1,Eyeglasses=0); got {item!r}"
+            )
+        values[name.strip()] = int(value)
+    return values
 
 
 def _list(args) -> int:
@@ -102,7 +170,50 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--scale", type=_positive_int, default=2, help="upscale factor of the PNG"
     )
+    sample.add_argument(
+        "--attributes",
+        type=_attribute_values,
+        default=None,
+        metavar="NAME=0|1,...",
+        help="attributes of a conditional preset, e.g. Smiling=1,Eyeglasses=1; "
+        "the others are drawn from the training distribution",
+    )
     sample.set_defaults(run=_sample)
+
+    edit = commands.add_parser(
+        "edit", help="edit the attributes of your own images, keeping identity"
+    )
+    edit.add_argument("preset", help="an editing preset (celeba_latent_constraints)")
+    edit.add_argument(
+        "--image",
+        action="append",
+        required=True,
+        help="image file (centre-cropped and resized); repeat for several",
+    )
+    edit.add_argument(
+        "--set",
+        type=_attribute_values,
+        required=True,
+        metavar="NAME=0|1,...",
+        help="attributes to set, e.g. Smiling=1",
+    )
+    edit.add_argument(
+        "--method",
+        choices=("actor", "optimize"),
+        default="actor",
+        help="actor: one pass (fast); optimize: gradient search in the latent "
+        "space (slower, works for attributes taught with fit_attribute_critic)",
+    )
+    edit.add_argument("-o", "--output", default="edited.png", help="PNG path")
+    edit.add_argument(
+        "--only-edit",
+        action="store_true",
+        help="write only the edits, not input | reconstruction | edit rows",
+    )
+    edit.add_argument(
+        "--scale", type=_positive_int, default=2, help="upscale factor of the PNG"
+    )
+    edit.set_defaults(run=_edit)
 
     evaluate = commands.add_parser(
         "evaluate", help="FID, KID, IS, diversity of a generator preset"

@@ -1,9 +1,11 @@
-"""Image grids: what a person looks at instead of reading numbers."""
+"""Image grids and image files: what a person looks at instead of numbers."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -68,3 +70,40 @@ def save_image_grid(
         )
     grid.save(path)
     return str(path)
+
+
+def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarray:
+    """Reads an image file the way the zoo's models expect it.
+
+    The image is centre-cropped to a square, resized with LANCZOS to
+    `image_shape[:2]` and converted to RGB (3 channels) or grayscale (1).
+
+    Args:
+        path: an image file PIL can read (JPEG, PNG, ...).
+        image_shape: `(height, width, channels)` of the model; height and
+            width must be equal.
+
+    Returns:
+        float32 array `image_shape` in [0, 1].
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a readable image, or the shape is not
+            square with 1 or 3 channels.
+    """
+    from PIL import Image
+
+    from keras_latent.datasets import _load_square_rgb
+
+    height, width, channels = (int(d) for d in image_shape)
+    if height != width or channels not in (1, 3):
+        raise ValueError(
+            "`image_shape` must be square with 1 or 3 channels. "
+            f"Received: {tuple(image_shape)}"
+        )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Image file {path} does not exist.")
+    rgb = _load_square_rgb(Path(path), height)
+    if channels == 1:
+        rgb = np.asarray(Image.fromarray(rgb).convert("L"))[..., None]
+    return rgb.astype("float32") / 255.0

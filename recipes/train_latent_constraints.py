@@ -238,14 +238,17 @@ def figures(model, x_val, names):
     rows = []
     for name in names:
         rows.append(model.generate({name: 1}, num_samples=8, seed=FLAGS.seed))
-    save_image_grid(np.concatenate(rows), f"{out}/samples.png", rows=len(names))
+    scale = 2 if FLAGS.dataset == "mnist" else 1
+    save_image_grid(
+        np.concatenate(rows), f"{out}/samples.png", rows=len(names), scale=scale
+    )
     x = x_val[:8]
     columns = [x, model.reconstruct(x)]
     edit_names = names if FLAGS.dataset == "mnist" else names[:8]
     for name in edit_names:
         columns.append(model.transform(x, {name: 1}))
     grid = np.stack(columns, axis=1).reshape((-1,) + x.shape[1:])
-    save_image_grid(grid, f"{out}/edits.png", rows=len(x))
+    save_image_grid(grid, f"{out}/edits.png", rows=len(x), scale=scale)
     return edit_names
 
 

@@ -115,3 +115,85 @@ def test_evaluate_errors_are_clean(tmp_path, capsys):
     args[args.index("--data") + 1] = "mnist:valid"
     assert cli.main(["evaluate", *args]) == 2
     assert "mnist:test" in capsys.readouterr().err
+
+
+def _tiny_latent_constraints(path):
+    from keras_latent.models import LatentConstraints
+
+    model = LatentConstraints(
+        vae=VAE(image_shape=(8, 8, 3), latent_dim=3, hidden_units=(8,)),
+        attribute_names=["Smiling", "Eyeglasses"],
+        critic_units=(8,),
+        actor_units=(8,),
+        attribute_critics=[
+            {"attribute_names": ["Smiling", "Eyeglasses"], "hidden_units": [4]}
+        ],
+    )
+    model.save_to_preset(path)
+    return path
+
+
+def test_sample_with_attributes(tmp_path, capsys):
+    preset = _tiny_latent_constraints(tmp_path / "lc")
+    out = tmp_path / "faces.png"
+    args = ["sample", str(preset), "--attributes", "Smiling=1,Eyeglasses=0"]
+    code = cli.main(args + ["-n", "4", "--scale", "1", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert np.asarray(Image.open(out)).shape == (2 * 10 + 2, 2 * 10 + 2, 3)
+    assert cli.main(args[:3] + ["Beard=1", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown attribute" in err and "Eyeglasses" in err
+
+
+def test_sample_attributes_need_a_conditional_preset(tmp_path, capsys):
+    VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,)).save_to_preset(
+        tmp_path / "vae"
+    )
+    args = ["sample", str(tmp_path / "vae"), "--attributes", "Smiling=1"]
+    assert cli.main(args + ["-o", str(tmp_path / "x.png")]) == 2
+    assert "unconditional" in capsys.readouterr().err
+
+
+def test_bad_attribute_syntax_is_rejected(tmp_path):
+    with pytest.raises(SystemExit):
+        cli.main(["sample", "x", "--attributes", "Smiling"])
+    with pytest.raises(SystemExit):
+        cli.main(["edit", "x", "--image", "a.png", "--set", "Smiling=2"])
+
+
+def test_edit_writes_input_reconstruction_and_edit(tmp_path, capsys):
+    preset = _tiny_latent_constraints(tmp_path / "lc")
+    face = tmp_path / "face.jpg"
+    # Not square: the CLI crops the centre and resizes to 8×8.
+    Image.fromarray(
+        (np.random.RandomState(0).rand(30, 20, 3) * 255).astype("uint8")
+    ).save(face)
+    out = tmp_path / "edited.png"
+    args = ["edit", str(preset), "--image", str(face), "--image", str(face)]
+    code = cli.main(args + ["--set", "Smiling=1", "--scale", "1", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    # Two rows of input | reconstruction | edit.
+    assert np.asarray(Image.open(out)).shape == (2 * 10 + 2, 3 * 10 + 2, 3)
+    assert "Smiling=1" in capsys.readouterr().out
+    code = cli.main(args[:4] + ["--set", "Smiling=1", "--only-edit", "-o", str(out)])
+    assert code == 0
+
+    assert cli.main(args[:4] + ["--set", "Hat=1", "-o", str(out)]) == 2
+    assert "Unknown attribute" in capsys.readouterr().err
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    code = cli.main(["edit", str(preset), "--image", str(broken), "--set", "Smiling=1"])
+    assert code == 2
+    assert "Could not read image" in capsys.readouterr().err
+    code = cli.main(
+        [
+            "edit",
+            str(preset),
+            "--image",
+            str(tmp_path / "none.jpg"),
+            "--set",
+            "Smiling=1",
+        ]
+    )
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
