@@ -319,7 +319,7 @@ def main(argv):
         print(edits)
 
     steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
-    split = "CelebA test partition label vectors (annotations only)"
+    split = "the official CelebA test partition (annotations only)"
     if FLAGS.dataset == "mnist":
         split = "MNIST test labels"
     real_split = "val (780 images)" if FLAGS.dataset == "celeba" else "test (10,000)"
@@ -399,7 +399,7 @@ def _table_rows(results, names):
             ]
         )
         for label, scores in rows:
-            zmse = value.get("zmse", "") if key != "real" and "actor," in label else ""
+            zmse = value["zmse"] if label.startswith("actor") else ""
             lines.append(
                 f"| {label} | {scores['accuracy']:.3f} | "
                 + " | ".join(
@@ -488,8 +488,9 @@ Edits by the actor (columns: the image, its reconstruction, then with
 ## LC Table 1 protocol
 
 The independent judge `{judge_name}` classifies images generated for the label
-vectors of {metadata["split"]["conditioning"]}, next to the same judge on real
-{metadata["split"]["report"]} images.
+vectors of {metadata["split"]["conditioning"]}, next to the same judge on the
+real {metadata["split"]["report"]} images. "prior without actor" decodes the
+same z ~ N(0, I) without the actor's move: what the actor adds.
 
 {_table_rows(results, names)}
 {per_attribute}

@@ -130,6 +130,18 @@ class TestLatentConstraints(TestCase):
         )
         self.run_fit_test(model, (IMAGES, LABELS), "critic_loss", epochs=6)
 
+    def test_mismatched_labels_equal_to_the_real_ones_are_not_fakes(self):
+        # With one label vector for the whole batch every shuffle matches, so
+        # the mismatched term must add nothing to the critic's loss.
+        same = np.tile([[1.0, 0.0]], (16, 1)).astype("float32")
+        losses, weights = [], None
+        for mismatched in (True, False):
+            model = tiny_lc(mismatched_labels=mismatched, gradient_penalty_weight=0.0)
+            weights = weights or model.get_weights()
+            model.set_weights(weights)
+            losses.append(to_numpy(model.critic_loss((IMAGES[:16], same))[0]))
+        np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
     def test_statistics_match_hand_computations(self):
         model = tiny_lc()
         model.compute_statistics(IMAGES, LABELS)
@@ -335,6 +347,8 @@ class TestLatentConstraints(TestCase):
             model.transform(np.zeros((2, 4, 4, 1), "float32"), {"a": 1})
         with pytest.raises(ValueError, match="no attribute critic"):
             model.transform(IMAGES[:2], {"a": 1})
+        # With every conditioning attribute given, no critic is needed.
+        assert model.transform(IMAGES[:2], {"a": 1, "b": 0}).shape == (2, 8, 8, 1)
         with pytest.raises(ValueError, match=r"`y` must have shape \(batch, 2\)"):
             model.compile()
             model.fit(IMAGES, LABELS[:, :1], verbose=0)

@@ -371,13 +371,20 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         real_logits = self.critic([z_real, y], training=training)
         fake_logits = self.critic([z_fake, y], training=training)
         fakes = [fake_logits]
+        weights = [ops.ones_like(fake_logits)]
         if self.mismatched_labels:
             y_other = keras.random.shuffle(y, axis=0, seed=self.seed_generator)
             fakes.append(self.critic([z_real, y_other], training=training))
+            # A shuffle can hand an example labels equal to its own; those
+            # pairs are real, so they must not count as fakes.
+            differs = ops.max(ops.abs(y_other - y), axis=-1, keepdims=True) > 0.5
+            weights.append(ops.cast(differs, "float32"))
         fake_logits_all = ops.concatenate(fakes, axis=0)
-        loss = ops.mean(_binary_cross_entropy(real_logits, 1.0)) + ops.mean(
-            _binary_cross_entropy(fake_logits_all, 0.0)
-        )
+        fake_weights = ops.concatenate(weights, axis=0)
+        fake_loss = ops.sum(
+            fake_weights * _binary_cross_entropy(fake_logits_all, 0.0)
+        ) / ops.maximum(ops.sum(fake_weights), 1.0)
+        loss = ops.mean(_binary_cross_entropy(real_logits, 1.0)) + fake_loss
 
         epsilon = keras.random.uniform((batch_size, 1), seed=self.seed_generator)
         interpolates = epsilon * z_real + (1.0 - epsilon) * z_fake
@@ -387,7 +394,10 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         loss = loss + self.gradient_penalty_weight * penalty
         logs = {
             "real_accuracy": ops.mean(ops.cast(real_logits > 0, "float32")),
-            "fake_accuracy": ops.mean(ops.cast(fake_logits_all < 0, "float32")),
+            "fake_accuracy": ops.sum(
+                fake_weights * ops.cast(fake_logits_all < 0, "float32")
+            )
+            / ops.maximum(ops.sum(fake_weights), 1.0),
             "gradient_penalty": penalty,
         }
         return loss, logs
@@ -872,7 +882,14 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         images = _as_float_images(images)
         validate_images(images, self.vae.image_shape)
         z0 = self.encode_posteriors(images, batch_size)["z_mean"]
-        labels = self._current_labels(z0, batch_size)
+        if all(n in targets for n in self.attribute_names) or (
+            self.label_type == "categorical"
+            and any(targets.get(n) == 1.0 for n in self.attribute_names)
+        ):
+            # Every conditioning label is given: nothing to read from z₀.
+            labels = np.zeros((len(z0), len(self.attribute_names)), "float32")
+        else:
+            labels = self._current_labels(z0, batch_size)
         labels = self._apply_targets(labels, targets)
         n = len(z0)
         if method == "actor":
@@ -969,17 +986,19 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         self._check_attribute_names(names)
         z = inputs if latents else self.encode_posteriors(inputs, batch_size)["z_mean"]
         z = np.asarray(keras.ops.convert_to_numpy(z), "float32")
-        scores = {}
+        scores, outputs = {}, {}
         for name in names:
             network, column, label_type = self._critic_for(name)
-            probabilities = predict_in_batches(
-                lambda t, network=network, label_type=label_type: _critic_probabilities(
-                    network(t), label_type
-                ),
-                z,
-                batch_size,
-            )
-            scores[name] = probabilities[:, column]
+            # One pass per critic network, however many of its columns are asked.
+            if id(network) not in outputs:
+                outputs[id(network)] = predict_in_batches(
+                    lambda t, n=network, kind=label_type: _critic_probabilities(
+                        n(t), kind
+                    ),
+                    z,
+                    batch_size,
+                )
+            scores[name] = outputs[id(network)][:, column]
         return scores
 
     def satisfies(
