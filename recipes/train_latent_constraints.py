@@ -79,6 +79,9 @@ flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
 flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_bool(
+    "card_only", False, "Only rewrite the card of --output from its metadata.json."
+)
 
 
 def load_data():
@@ -252,8 +255,27 @@ def figures(model, x_val, names):
     return edit_names
 
 
+def rewrite_card():
+    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+    model = keras_latent.from_preset(FLAGS.output, load_weights=False)
+    names = model.attribute_names
+    edit_names = names if FLAGS.dataset == "mnist" else names[:8]
+    values = metadata["metrics"]
+    write_card(
+        metadata,
+        values["table1"]["value"],
+        values.get("edits", {}).get("value", {}),
+        edit_names,
+        metadata["base_preset"],
+        metadata["judge"],
+        names,
+    )
+
+
 def main(argv):
     del argv
+    if FLAGS.card_only:
+        return rewrite_card()
     keras.utils.set_random_seed(FLAGS.seed)
     settings = DEFAULTS[FLAGS.dataset]
     base_name = FLAGS.base or settings["base"]
