@@ -150,24 +150,83 @@ def from_preset(preset: str | os.PathLike, load_weights: bool = True):
 
     path = resolve_preset(preset)
     config = load_preset_config(path)
+    weights = path / WEIGHTS_FILE
+    if load_weights and not weights.is_file():
+        raise ValueError(f"Preset '{path}' has no {WEIGHTS_FILE}.")
+    if not (load_weights and keras.backend.backend() == "jax"):
+        model = _build(config, path)
+        if load_weights:
+            _load_weights(model, weights)
+        return model
+
+    # JAX compiles every initializer once per weight shape: a cold load took
+    # 7-15 s on a 2-core CPU for values the weights file overwrites at once.
+    # Variables created in a StatelessScope stay uninitialized; the weights
+    # are then assigned directly, and only variables the file does not hold
+    # (seed states) run their initializers.
+    pending = {id(v) for v in _uninitialized_variables()}
     try:
-        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        with keras.StatelessScope(initialize_variables=False):
+            model = _build(config, path)
+    except ValueError:
+        # Some layers make a variable from a concrete value, which a
+        # StatelessScope refuses: build those models the ordinary way.
+        _forget_variables_created_since(pending)
+        model = _build(config, path)
+        _load_weights(model, weights)
+        return model
+    try:
+        _load_weights(model, weights)
+    finally:
+        _initialize_variables_created_since(pending)
+    return model
+
+
+def _build(config: dict, path: Path):
+    try:
+        return keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as e:
         raise ValueError(
             f"Could not build a model from '{path / CONFIG_FILE}': {e}"
         ) from e
-    if load_weights:
-        weights = path / WEIGHTS_FILE
-        if not weights.is_file():
-            raise ValueError(f"Preset '{path}' has no {WEIGHTS_FILE}.")
-        try:
-            model.load_weights(weights)
-        except Exception as e:
-            raise ValueError(
-                f"Could not load the weights file '{weights}': it is corrupt or "
-                f"does not match the config ({type(e).__name__}: {e})."
-            ) from e
-    return model
+
+
+def _load_weights(model, weights: Path) -> None:
+    try:
+        model.load_weights(weights)
+    except Exception as e:
+        raise ValueError(
+            f"Could not load the weights file '{weights}': it is corrupt or "
+            f"does not match the config ({type(e).__name__}: {e})."
+        ) from e
+
+
+_PENDING = "uninitialized_variables"  # Keras's list of deferred variables
+
+
+def _uninitialized_variables() -> list:
+    from keras.src.backend.common import global_state
+
+    return list(global_state.get_global_attribute(_PENDING, [], set_to_default=True))
+
+
+def _forget_variables_created_since(pending_before: set) -> None:
+    from keras.src.backend.common import global_state
+
+    keep = [v for v in _uninitialized_variables() if id(v) in pending_before]
+    global_state.set_global_attribute(_PENDING, keep)
+
+
+def _initialize_variables_created_since(pending_before: set) -> None:
+    from keras.src.backend.common import global_state
+
+    keep = []
+    for variable in _uninitialized_variables():
+        if id(variable) in pending_before:
+            keep.append(variable)
+        elif variable._value is None:
+            variable._deferred_initialize()
+    global_state.set_global_attribute(_PENDING, keep)
 
 
 def _versions() -> dict:

@@ -337,6 +337,8 @@ class TestLatentConstraints(TestCase):
             ValueError, match=r"Unknown attribute.*'Smiling'.*\['a', 'b'\]"
         ):
             model.generate({"Smiling": 1})
+        with pytest.raises(ValueError, match="num_samples=4"):
+            model.generate(4)
         with pytest.raises(ValueError, match="must be set to 0 or 1"):
             model.generate({"a": 2})
         with pytest.raises(ValueError, match=r"shape \(2,\) or \(3, 2\)"):

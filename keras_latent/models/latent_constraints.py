@@ -714,6 +714,13 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         """
         validate_num_samples(num_samples)
         k = len(self.attribute_names)
+        if isinstance(attributes, int) and not isinstance(attributes, bool):
+            raise ValueError(
+                "The first argument of `generate` is `attributes` (a dict such "
+                f"as {{'{self.attribute_names[0]}': 1}}); received the int "
+                f"{attributes}. To ask for a number of images, pass "
+                f"`num_samples={attributes}`."
+            )
         if attributes is not None and not isinstance(attributes, Mapping):
             labels = np.asarray(keras.ops.convert_to_numpy(attributes), "float32")
             if labels.ndim == 1:
