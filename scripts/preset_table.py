@@ -17,7 +17,17 @@ ZOO = Path(__file__).resolve().parents[1] / "zoo"
 def summary(metrics: dict) -> str:
     parts = []
     for name, metric in metrics.items():
-        if "value" in metric:
+        if name == "table1":
+            parts += latent_constraints_summary(metric["value"])
+        elif name == "new_attributes":
+            continue
+        elif name == "edits":
+            actor = metric["value"]["actor"]
+            parts.append(
+                f"actor edits: judge agrees {actor['mean_flip_success']:.1%}, "
+                f"pixel MSE to reconstruction {actor['pixel_mse_to_reconstruction']}"
+            )
+        elif "value" in metric:
             parts.append(f"{name.replace('_', ' ')} {metric['value']}")
         elif "samples" in metric:
             parts.append(
@@ -25,6 +35,20 @@ def summary(metrics: dict) -> str:
                 f"samples (real test: {metric['real_test']['confident_share']:.1%})"
             )
     return "; ".join(parts)
+
+
+def latent_constraints_summary(table: dict) -> list[str]:
+    """Judge accuracy on conditional samples per λ_dist, next to real images."""
+    parts = []
+    for key, value in table.items():
+        if key == "real":
+            continue
+        parts.append(
+            f"judge accuracy on conditional samples {value['actor']['accuracy']:.3f} "
+            f"at {key.replace('lambda_dist', 'λ_dist')} (zMSE {value['zmse']:.1f})"
+        )
+    parts.append(f"on real images {table['real']['accuracy']:.3f}")
+    return parts
 
 
 def evaluation_rows() -> None:
