@@ -42,7 +42,9 @@ def _sample(args) -> int:
             return 2
         kwargs["attributes"] = args.attributes
     images = model.generate(num_samples=args.num_samples, seed=args.seed, **kwargs)
-    path = save_image_grid(images, args.output, rows=args.rows, scale=args.scale)
+    path = save_image_grid(
+        images, args.output, rows=args.rows, scale=args.scale, padding=args.padding
+    )
     print(
         f"wrote {args.num_samples} samples of '{args.preset}' to {path} "
         f"({time.time() - started:.1f} s)"
@@ -169,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--rows", type=_positive_int, default=None)
     sample.add_argument(
         "--scale", type=_positive_int, default=2, help="upscale factor of the PNG"
+    )
+    sample.add_argument(
+        "--padding",
+        type=int,
+        default=2,
+        help="pixels between images (0 with -n 1 writes the bare image)",
     )
     sample.add_argument(
         "--attributes",

@@ -54,16 +54,20 @@ def image_grid(images, rows: int | None = None, padding: int = 2) -> np.ndarray:
 
 
 def save_image_grid(
-    images, path: str | os.PathLike, rows: int | None = None, scale: int = 1
+    images,
+    path: str | os.PathLike,
+    rows: int | None = None,
+    scale: int = 1,
+    padding: int = 2,
 ) -> str:
-    """Writes `image_grid(images, rows)` to a PNG, upscaled `scale` times.
+    """Writes `image_grid(images, rows, padding)` to a PNG, upscaled `scale` times.
 
     Returns:
         The path written, as a string.
     """
     from PIL import Image
 
-    grid = Image.fromarray(image_grid(images, rows=rows))
+    grid = Image.fromarray(image_grid(images, rows=rows, padding=padding))
     if scale > 1:
         grid = grid.resize(
             (grid.width * scale, grid.height * scale), Image.Resampling.NEAREST

@@ -140,6 +140,9 @@ def test_sample_with_attributes(tmp_path, capsys):
     code = cli.main(args + ["-n", "4", "--scale", "1", "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     assert np.asarray(Image.open(out)).shape == (2 * 10 + 2, 2 * 10 + 2, 3)
+    bare = ["-n", "1", "--scale", "1", "--padding", "0", "-o", str(out)]
+    assert cli.main(args + bare) == 0
+    assert np.asarray(Image.open(out)).shape == (8, 8, 3)
     assert cli.main(args[:3] + ["Beard=1", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert "Unknown attribute" in err and "Eyeglasses" in err
