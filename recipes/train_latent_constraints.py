@@ -222,7 +222,7 @@ def new_attribute_report(model, judge, x_train, x_val, count):
         validation_data=(model.encode_posteriors(x_val), yv_new),
         verbose=2,
     )
-    report = {"critic_val_accuracy": round(history.history["val_accuracy"][-1], 4)}
+    report = {"critic_val_accuracy": best_epoch_logs(history)["val_accuracy"]}
     for i, name in enumerate(names):
         rows = np.where(yv_new[:, i] == 0)[0][:count]
         edited = model.transform(x_val[rows], {name: 1}, method="optimize")
@@ -234,6 +234,13 @@ def new_attribute_report(model, judge, x_train, x_val, count):
             "judged_present_after": round(float(np.mean(p > 0.5)), 4),
         }
     return report, names
+
+
+def best_epoch_logs(history) -> dict:
+    """Logs of the epoch EarlyStopping kept (the lowest validation loss)."""
+    best = int(np.argmin(history.history["val_loss"]))
+    logs = {k: round(float(v[best]), 4) for k, v in history.history.items()}
+    return {"epoch": best + 1, **logs}
 
 
 def figures(model, x_val, names):
@@ -359,9 +366,7 @@ def main(argv):
         "critic_updates": steps * FLAGS.critic_steps,
         "wall_time_s": wall,
         "hardware": publishing.hardware(),
-        "attribute_critic_final_logs": {
-            k: round(float(v[-1]), 4) for k, v in critic_history.history.items()
-        },
+        "attribute_critic_best_epoch_logs": best_epoch_logs(critic_history),
         "final_train_logs": {
             k: round(float(v[-1]), 4) for k, v in history.history.items()
         },

@@ -196,6 +196,29 @@ class TestLatentConstraints(TestCase):
         accuracy = np.mean((scores > 0.5) == labels[300:, 0])
         assert accuracy > 0.85, accuracy
 
+    def test_fit_attribute_critic_stops_early_on_validation_loss(self):
+        model = tiny_lc()
+        noise = (RNG.rand(64, 1) > 0.5).astype("float32")  # nothing to learn
+        history = model.fit_attribute_critic(
+            IMAGES,
+            noise,
+            ["noise"],
+            hidden_units=(64,),
+            epochs=60,
+            learning_rate=1e-2,
+            validation_data=(IMAGES[:16], 1 - noise[:16]),
+            patience=2,
+            verbose=0,
+        )
+        assert len(history.epoch) < 60
+        best = int(np.argmin(history.history["val_loss"]))
+        z = model.encode_posteriors(IMAGES[:16])["z_mean"]
+        logits = to_numpy(model.attribute_critic_networks[0](z))[:, 0]
+        target = 1 - noise[:16, 0]
+        loss = np.mean(np.logaddexp(0, logits) - target * logits)
+        # The kept weights are the best epoch's (val uses posterior means too).
+        np.testing.assert_allclose(loss, history.history["val_loss"][best], rtol=1e-3)
+
     def test_fit_attribute_critic_reads_datasets_and_folders(self, tmp_path):
         import tensorflow as tf
         from PIL import Image

@@ -468,6 +468,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         batch_size: int = 128,
         learning_rate: float = 1e-3,
         validation_data=None,
+        patience: int | None = 3,
         verbose: int | str = "auto",
     ) -> keras.callbacks.History:
         """Trains a new attribute critic D_attr(z) on labelled images.
@@ -495,6 +496,11 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             learning_rate: float. Adam learning rate. Defaults to `1e-3`.
             validation_data: `(x, y)` in the same forms, or `None`. Defaults
                 to `None`.
+            patience: int or None. With `validation_data`, stop once the
+                validation loss has not improved for this many epochs and keep
+                the best epoch's weights (a critic on a few thousand latents
+                overfits within a few epochs); `None` trains every epoch.
+                Defaults to `3`.
             verbose: passed to `fit`. Defaults to `"auto"`.
 
         Returns:
@@ -533,8 +539,15 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 else keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)
             ],
         )
+        callbacks = []
         if validation_data is not None:
             validation_data = self._latent_training_arrays(*validation_data, names)
+            if patience is not None:
+                callbacks.append(
+                    keras.callbacks.EarlyStopping(
+                        patience=patience, restore_best_weights=True
+                    )
+                )
         history = trainer.fit(
             x,
             y,
@@ -542,6 +555,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             batch_size=batch_size,
             shuffle=True,
             validation_data=validation_data,
+            callbacks=callbacks,
             verbose=verbose,
         )
         # Validate first: a bad label_type must not leave a half-added critic.
