@@ -79,6 +79,12 @@ flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
 flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_enum(
+    "weights_dtype",
+    "float16",
+    ["float16", "float32"],
+    "Storage of the preset's weights (metrics use the float32 weights in memory).",
+)
 flags.DEFINE_bool(
     "card_only", False, "Only rewrite the card of --output from its metadata.json."
 )
@@ -392,7 +398,9 @@ def main(argv):
             "the target; identity: pixel MSE and zMSE between the edit and the "
             "reconstruction (posterior mean) of the same face",
         }
-    model.save_to_preset(FLAGS.output, metadata=metadata)
+    model.save_to_preset(
+        FLAGS.output, metadata=metadata, weights_dtype=FLAGS.weights_dtype
+    )
     if FLAGS.dataset == "celeba" and FLAGS.new_attributes:
         report, new_names = new_attribute_report(
             model, judge, x_train, x_real, FLAGS.num_optimize_edits
@@ -405,7 +413,9 @@ def main(argv):
             "attribute (first "
             f"{FLAGS.num_optimize_edits}); share the judge calls present",
         }
-        model.save_to_preset(FLAGS.output, metadata=metadata)
+        model.save_to_preset(
+            FLAGS.output, metadata=metadata, weights_dtype=FLAGS.weights_dtype
+        )
     edit_names = figures(model, x_real, names)
     metadata = keras_latent.load_preset_metadata(FLAGS.output)
     write_card(metadata, results, edits, edit_names, base_name, judge_name, names)

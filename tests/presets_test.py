@@ -189,3 +189,30 @@ def test_builtin_presets_load_and_record_how_they_were_earned(name):
     if hasattr(model, "generate"):
         images = model.generate(num_samples=4, seed=0)
         assert images.shape[0] == 4 and 0.0 <= images.min() <= images.max() <= 1.0
+
+
+def test_float16_weights_halve_the_file_and_load_as_float32(tmp_path):
+    model = VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(256,), seed=0)
+    model.save_to_preset(tmp_path / "f32")
+    model.save_to_preset(tmp_path / "f16", weights_dtype="float16")
+    size = {
+        d: (tmp_path / d / "model.weights.h5").stat().st_size for d in ("f32", "f16")
+    }
+    assert size["f16"] < 0.6 * size["f32"]
+    loaded = keras_latent.from_preset(tmp_path / "f16")
+    assert (
+        keras_latent.load_preset_metadata(tmp_path / "f16")["weights_dtype"]
+        == "float16"
+    )
+    for a, b in zip(model.weights, loaded.weights):
+        assert keras.backend.standardize_dtype(
+            b.dtype
+        ) == keras.backend.standardize_dtype(a.dtype)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(b),
+            keras.ops.convert_to_numpy(a),
+            rtol=1e-3,
+            atol=1e-4,
+        )
+    with pytest.raises(ValueError, match="weights_dtype"):
+        model.save_to_preset(tmp_path / "bad", weights_dtype="int8")
