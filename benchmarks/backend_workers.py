@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -81,3 +82,26 @@ def run_all(backends, known, run_one):
             logging.error("%s", error)
             failed.append(backend)
     return results, failed
+
+
+def step_clock():
+    """A `keras.callbacks.Callback` timing one epoch of `fit`'s steps.
+
+    After `fit`, `clock.stop - clock.start` is the time from the first step's
+    start to the end of the epoch. Only begin hooks and `on_epoch_end` are
+    overridden: a batch-end hook would turn off Keras's asynchronous callback
+    dispatch and slow `fit` down. By `on_epoch_end` Keras has read the logs
+    back to the host, so every step has finished. Keras is imported here, in
+    the worker, so the parent process never fixes a backend.
+    """
+    import keras
+
+    class StepClock(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 0:
+                self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.stop = time.perf_counter()
+
+    return StepClock()

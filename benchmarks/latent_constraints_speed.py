@@ -188,18 +188,6 @@ def _time_fit(model):
     """`(seconds of the timed steps, seconds of the whole timed call)`."""
     import keras
 
-    class StepClock(keras.callbacks.Callback):
-        # Only begin hooks and on_epoch_end: overriding a batch-end hook would
-        # turn off Keras's asynchronous callback dispatch and slow `fit` down.
-        def on_train_batch_begin(self, batch, logs=None):
-            if batch == 0:
-                self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            # Keras has read the epoch's logs back to the host: every step has
-            # finished.
-            self.stop = time.perf_counter()
-
     keras.utils.set_random_seed(FLAGS.seed)
     batch_size = FLAGS.batch_size
     x, y = _training_data(
@@ -220,7 +208,7 @@ def _time_fit(model):
         )
 
     run(FLAGS.warmup_steps)
-    clock = StepClock()
+    clock = backend_workers.step_clock()
     call_seconds = _seconds(lambda: run(FLAGS.train_steps, [clock]))
     return clock.stop - clock.start, call_seconds
 

@@ -216,21 +216,8 @@ def _num_params(variables):
 
 def _fit_runner(model, images, batch_size):
     """Runs `fit`; returns (seconds of its steps, seconds of the whole call)."""
-    import keras
 
-    class StepClock(keras.callbacks.Callback):
-        # Only begin hooks and on_epoch_end: overriding a batch-end hook would
-        # turn off Keras's asynchronous callback dispatch and slow `fit` down.
-        def on_train_batch_begin(self, batch, logs=None):
-            if batch == 0:
-                self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            # Keras has read the epoch's logs back to the host (and waited for
-            # its asynchronous batch-end callbacks): every step has finished.
-            self.stop = time.perf_counter()
-
-    clock = StepClock()
+    clock = backend_workers.step_clock()
 
     def run(num_steps):
         start = time.perf_counter()

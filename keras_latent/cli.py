@@ -17,18 +17,27 @@ import time
 from pathlib import Path
 
 
-def _sample(args) -> int:
+def _load_preset_with(preset: str, method: str, otherwise: str):
+    """The preset's model if it has `method`; else prints why and returns None."""
     import keras_latent
+
+    model = keras_latent.from_preset(preset)
+    if not hasattr(model, method):
+        print(
+            f"error: preset '{preset}' holds a {type(model).__name__}, which "
+            f"{otherwise}.",
+            file=sys.stderr,
+        )
+        return None
+    return model
+
+
+def _sample(args) -> int:
     from keras_latent.images import save_image_grid
 
     started = time.time()
-    model = keras_latent.from_preset(args.preset)
-    if not hasattr(model, "generate"):
-        print(
-            f"error: preset '{args.preset}' holds a {type(model).__name__}, which "
-            "does not generate images.",
-            file=sys.stderr,
-        )
+    model = _load_preset_with(args.preset, "generate", "does not generate images")
+    if model is None:
         return 2
     kwargs = {}
     if args.attributes is not None:
@@ -55,18 +64,15 @@ def _sample(args) -> int:
 def _edit(args) -> int:
     import numpy as np
 
-    import keras_latent
     from keras_latent.images import load_image, save_image_grid
 
     started = time.time()
-    model = keras_latent.from_preset(args.preset)
-    if not hasattr(model, "transform"):
-        print(
-            f"error: preset '{args.preset}' holds a {type(model).__name__}, which "
-            "cannot edit images; use an editing preset such as "
-            "celeba_latent_constraints.",
-            file=sys.stderr,
-        )
+    model = _load_preset_with(
+        args.preset,
+        "transform",
+        "cannot edit images; use an editing preset such as celeba_latent_constraints",
+    )
+    if model is None:
         return 2
     try:
         images = np.stack([load_image(p, model.image_shape) for p in args.image])

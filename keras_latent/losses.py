@@ -73,6 +73,15 @@ def gaussian_reconstruction(x, x_mean, sigma: float):
     return ops.sum(ops.square(x - x_mean), axis=axes) / (2.0 * sigma**2)
 
 
+def sigmoid_cross_entropy(logits, targets):
+    """Element-wise binary cross-entropy of `sigmoid(logits)` against `targets`.
+
+    The stable form `log(1 + exp(l)) − t·l`; `targets` may be any value in
+    [0, 1] and broadcasts against `logits`.
+    """
+    return ops.softplus(logits) - targets * logits
+
+
 def bernoulli_reconstruction(x, logits):
     """−log Bernoulli(x; sigmoid(logits)), *summed* over pixels.
 
@@ -82,9 +91,7 @@ def bernoulli_reconstruction(x, logits):
         Tensor `(batch,)`.
     """
     axes = tuple(range(1, len(x.shape)))
-    # log(1 + exp(l)) - x l, the stable form of binary cross-entropy on logits.
-    per_pixel = ops.softplus(logits) - x * logits
-    return ops.sum(per_pixel, axis=axes)
+    return ops.sum(sigmoid_cross_entropy(logits, x), axis=axes)
 
 
 def wasserstein_critic_loss(real_scores, fake_scores):

@@ -146,11 +146,7 @@ def conditional_samples(model, labels, seed):
     z = np.random.default_rng(seed).standard_normal(
         (len(labels), model.latent_dim), dtype="float32"
     )
-    stacked = np.concatenate([z, labels.astype("float32")], axis=1)
-    d = model.latent_dim
-    z_new = predict_in_batches(
-        lambda t: model.apply_actor(t[:, :d], t[:, d:]), stacked, 512
-    )
+    z_new = predict_in_batches(model.apply_actor, (z, labels.astype("float32")), 512)
     return z, z_new, predict_in_batches(model.decode, z_new, 512)
 
 

@@ -15,7 +15,7 @@ def tiny_vae():
     return VAE(image_shape=(8, 8, 1), latent_dim=4, hidden_units=(8,), seed=1)
 
 
-def tiny_lc(**kwargs):
+def tiny_lc(model_class=LatentConstraints, **kwargs):
     config = dict(
         vae=tiny_vae(),
         attribute_names=["a", "b"],
@@ -25,7 +25,7 @@ def tiny_lc(**kwargs):
         seed=2,
     )
     config.update(kwargs)
-    return LatentConstraints(**config)
+    return model_class(**config)
 
 
 def toy_problem(model, images):
@@ -89,14 +89,7 @@ class TestLatentConstraints(TestCase):
         [(CriticOnly, "critic", "actor"), (ActorOnly, "actor", "critic")],
     )
     def test_each_phase_moves_only_its_own_player(self, model_class, moved, still):
-        model = model_class(
-            vae=tiny_vae(),
-            attribute_names=["a", "b"],
-            critic_units=(16, 16),
-            actor_units=(16,),
-            critic_steps=2,
-            seed=2,
-        )
+        model = tiny_lc(model_class)
         model.compile()
         before = {
             name: _values(getattr(model, name)) for name in ("critic", "actor", "vae")

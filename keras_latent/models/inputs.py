@@ -37,14 +37,26 @@ def validate_num_samples(num_samples) -> int:
     return num_samples
 
 
+def check_choice(argument: str, value, choices: Sequence) -> None:
+    """Raises a ValueError naming `argument` and the valid `choices`."""
+    if value not in choices:
+        raise ValueError(
+            f"`{argument}` must be one of {list(choices)}. Received: {value!r}"
+        )
+
+
 def predict_in_batches(fn, inputs, batch_size: int = 256) -> np.ndarray:
-    """Applies `fn` to `inputs` in batches; returns one float32 NumPy array."""
-    total = int(inputs.shape[0])
+    """Applies `fn` to `inputs` in batches; returns one float32 NumPy array.
+
+    `inputs` is an array, or a tuple of arrays with the same first dimension
+    that are batched together and passed as `fn(*batch)`.
+    """
+    arrays = inputs if isinstance(inputs, tuple) else (inputs,)
+    total = int(arrays[0].shape[0])
     outputs = []
     for start in range(0, total, batch_size):
-        outputs.append(
-            keras.ops.convert_to_numpy(fn(inputs[start : start + batch_size]))
-        )
+        batch = [a[start : start + batch_size] for a in arrays]
+        outputs.append(keras.ops.convert_to_numpy(fn(*batch)))
     return np.concatenate(outputs, axis=0).astype("float32")
 
 

@@ -18,6 +18,7 @@ from keras import layers, ops
 
 from keras_latent import losses
 from keras_latent.models.inputs import (
+    check_choice,
     predict_in_batches,
     validate_images,
     validate_num_samples,
@@ -64,11 +65,6 @@ def latent_distance(z_new, z_old, latent_std):
     return ops.mean(ops.log1p(ops.square(z_new - z_old)) / ops.square(latent_std), -1)
 
 
-def _binary_cross_entropy(logits, targets):
-    """Per-element sigmoid cross-entropy from logits."""
-    return ops.softplus(logits) - targets * logits
-
-
 class _LatentAttributeClassifier(keras.Model):
     """Trains one attribute critic on posterior samples z ~ q(z|x).
 
@@ -76,10 +72,9 @@ class _LatentAttributeClassifier(keras.Model):
     fresh z without running the encoder again.
     """
 
-    def __init__(self, critic, categorical: bool, seed=None, **kwargs):
+    def __init__(self, critic, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.critic = critic
-        self.categorical = categorical
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=False):
@@ -178,17 +173,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 "`vae` must be a keras_latent.models.VAE (for example "
                 f"`keras_latent.from_preset('celeba_vae')`). Received: {type(vae)}"
             )
-        if label_type not in LABEL_TYPES:
-            raise ValueError(
-                f"`label_type` must be one of {list(LABEL_TYPES)}. "
-                f"Received: {label_type!r}"
-            )
-        names = [str(n) for n in attribute_names]
-        if not names or len(set(names)) != len(names):
-            raise ValueError(
-                "`attribute_names` must be a non-empty list of distinct names. "
-                f"Received: {attribute_names!r}"
-            )
+        check_choice("label_type", label_type, LABEL_TYPES)
+        names = _attribute_name_list(attribute_names)
         if not isinstance(critic_steps, int) or critic_steps < 1:
             raise ValueError(
                 f"`critic_steps` must be a positive int. Received: {critic_steps!r}"
@@ -257,12 +243,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         )
 
     def _add_attribute_critic(self, names, hidden_units, label_type):
-        names = [str(n) for n in names]
-        if label_type not in LABEL_TYPES:
-            raise ValueError(
-                f"`label_type` must be one of {list(LABEL_TYPES)}. "
-                f"Received: {label_type!r}"
-            )
+        names = _attribute_name_list(names)
+        check_choice("label_type", label_type, LABEL_TYPES)
         network = latent_mlp(
             self.latent_dim,
             tuple(int(u) for u in hidden_units),
@@ -382,9 +364,9 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         fake_logits_all = ops.concatenate(fakes, axis=0)
         fake_weights = ops.concatenate(weights, axis=0)
         fake_loss = ops.sum(
-            fake_weights * _binary_cross_entropy(fake_logits_all, 0.0)
+            fake_weights * losses.sigmoid_cross_entropy(fake_logits_all, 0.0)
         ) / ops.maximum(ops.sum(fake_weights), 1.0)
-        loss = ops.mean(_binary_cross_entropy(real_logits, 1.0)) + fake_loss
+        loss = ops.mean(losses.sigmoid_cross_entropy(real_logits, 1.0)) + fake_loss
 
         epsilon = keras.random.uniform((batch_size, 1), seed=self.seed_generator)
         interpolates = epsilon * z_real + (1.0 - epsilon) * z_fake
@@ -409,7 +391,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         z_new = self.apply_actor(z, y, training=training)
         logits = self.critic([z_new, y], training=training)
         distance = ops.mean(latent_distance(z_new, z, self.latent_std))
-        loss = ops.mean(_binary_cross_entropy(logits, 1.0))
+        loss = ops.mean(losses.sigmoid_cross_entropy(logits, 1.0))
         loss = loss + self.distance_weight * distance
         return loss, {"distance": distance}
 
@@ -514,19 +496,15 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         edited = model.transform(faces, {"Wearing_Lipstick": 1}, method="optimize")
         ```
         """
-        names = [str(n) for n in attribute_names]
-        if not names or len(set(names)) != len(names):
-            raise ValueError(
-                "`attribute_names` must be a non-empty list of distinct names. "
-                f"Received: {attribute_names!r}"
-            )
+        names = _attribute_name_list(attribute_names)
+        check_choice("label_type", label_type, LABEL_TYPES)
         x, y = self._latent_training_arrays(x, y, names)
         network = latent_mlp(
             self.latent_dim, tuple(int(u) for u in hidden_units), len(names), "new"
         )
         categorical = label_type == "categorical"
         trainer = _LatentAttributeClassifier(
-            network, categorical, seed=self.seed, name="attribute_critic_trainer"
+            network, seed=self.seed, name="attribute_critic_trainer"
         )
         trainer.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
@@ -558,7 +536,6 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             callbacks=callbacks,
             verbose=verbose,
         )
-        # Validate first: a bad label_type must not leave a half-added critic.
         critic = self._add_attribute_critic(names, hidden_units, label_type)
         critic.set_weights(network.get_weights())
         return history
@@ -629,13 +606,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             The `History` of `fit`.
         """
         if attribute_names is not None:
-            names = [str(n) for n in attribute_names]
+            names = _attribute_name_list(attribute_names)
             if names != self.attribute_names:
-                if not names or len(set(names)) != len(names):
-                    raise ValueError(
-                        "`attribute_names` must be a non-empty list of distinct "
-                        f"names. Received: {attribute_names!r}"
-                    )
                 self._check_label_matrix(y, names, "y")
                 del self.critic
                 del self.actor
@@ -826,16 +798,9 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         else:
             z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
         z = ops.convert_to_numpy(z)
-        stacked = np.concatenate([z, labels], axis=1)
-        z_new = predict_in_batches(
-            lambda t: self.apply_actor(
-                t[:, : self.latent_dim], t[:, self.latent_dim :]
-            ),
-            stacked,
-            batch_size,
-        )
+        z_new = predict_in_batches(self.apply_actor, (z, labels), batch_size)
         if extra or constraint is not None:
-            _check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
+            check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
             goal = {n: np.full(num_samples, v, "float32") for n, v in extra.items()}
             z_new = self._optimize_latents(
                 z_new,
@@ -892,8 +857,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         Returns:
             float32 NumPy images `(N, H, W, C)` in [0, 1] (and the latents).
         """
-        _check_choice("method", method, TRANSFORM_METHODS)
-        _check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
+        check_choice("method", method, TRANSFORM_METHODS)
+        check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
         targets = self._target_dict(attributes)
         if not targets and constraint is None:
             raise ValueError(
@@ -920,14 +885,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                     f"The actor does not condition on {extra}; use "
                     "method='optimize', or retrain it with `fit_actor`."
                 )
-            stacked = np.concatenate([z0, labels], axis=1)
-            z_new = predict_in_batches(
-                lambda t: self.apply_actor(
-                    t[:, : self.latent_dim], t[:, self.latent_dim :]
-                ),
-                stacked,
-                batch_size,
-            )
+            z_new = predict_in_batches(self.apply_actor, (z0, labels), batch_size)
             if constraint is not None:
                 z_new = self._optimize_latents(
                     z_new,
@@ -1051,11 +1009,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             )
         labels = self._apply_targets(self._current_labels(z, batch_size), targets)
         realism = predict_in_batches(
-            lambda t: ops.sigmoid(
-                self.critic([t[:, : self.latent_dim], t[:, self.latent_dim :]])
-            ),
-            np.concatenate([z, labels], axis=1),
-            batch_size,
+            lambda z, y: ops.sigmoid(self.critic([z, y])), (z, labels), batch_size
         )[:, 0]
         verdicts["realism"] = realism > threshold
         return verdicts
@@ -1098,7 +1052,9 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
 
             def objective(z, z0=z0, y=y, targets=targets):
                 realism_logits = self.critic([z, y])[:, 0]
-                loss = realism_weight * _binary_cross_entropy(realism_logits, 1.0)
+                loss = realism_weight * losses.sigmoid_cross_entropy(
+                    realism_logits, 1.0
+                )
                 passed = realism_logits > float(np.log(threshold / (1 - threshold)))
                 for (network, column, label_type), target in zip(critics, targets):
                     logits = network(z)
@@ -1107,7 +1063,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                         loss = loss - attribute_weight * target * log_p
                         p = ops.exp(log_p)
                     else:
-                        loss = loss + attribute_weight * _binary_cross_entropy(
+                        loss = loss + attribute_weight * losses.sigmoid_cross_entropy(
                             logits[:, column], target
                         )
                         p = ops.sigmoid(logits[:, column])
@@ -1178,17 +1134,20 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         return cls(**config)
 
 
+def _attribute_name_list(attribute_names) -> list[str]:
+    names = [str(n) for n in attribute_names]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(
+            "`attribute_names` must be a non-empty list of distinct names. "
+            f"Received: {attribute_names!r}"
+        )
+    return names
+
+
 def _critic_probabilities(logits, label_type):
     if label_type == "categorical":
         return ops.softmax(logits, axis=-1)
     return ops.sigmoid(logits)
-
-
-def _check_choice(argument, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"`{argument}` must be one of {list(choices)}. Received: {value!r}"
-        )
 
 
 def _as_float_images(images):

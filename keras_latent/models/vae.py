@@ -11,6 +11,7 @@ from keras import ops
 from keras_latent import losses
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
+    check_choice,
     predict_in_batches,
     standard_normal_latents,
     validate_images,
@@ -20,13 +21,6 @@ from keras_latent.trainer.state_guard import RestoreStateOnError
 
 ARCHITECTURES = ("mlp", "conv")
 DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
-
-
-def _check_choice(argument, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"`{argument}` must be one of {list(choices)}. Received: {value!r}"
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
@@ -84,8 +78,8 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_choice("architecture", architecture, ARCHITECTURES)
-        _check_choice(
+        check_choice("architecture", architecture, ARCHITECTURES)
+        check_choice(
             "decoder_distribution", decoder_distribution, DECODER_DISTRIBUTIONS
         )
         if decoder_sigma <= 0:
