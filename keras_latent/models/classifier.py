@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from keras_latent.models import networks
 from keras_latent.models.inputs import predict_in_batches, validate_images
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer.state_guard import RestoreStateOnError
@@ -61,13 +62,27 @@ class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
         self.filters = tuple(int(f) for f in filters)
         self.dense_units = int(dense_units)
         self.dropout = float(dropout)
-        stack = [keras.Input(self.image_shape)]
+        data_format = networks.conv_data_format()
+        stack = [keras.Input(self.image_shape), *networks.to_conv_layout(data_format)]
         for count in self.filters:
             stack += [
-                layers.Conv2D(count, 3, padding="same", activation="relu"),
-                layers.Conv2D(count, 3, padding="same", activation="relu"),
-                layers.MaxPooling2D(),
+                layers.Conv2D(
+                    count,
+                    3,
+                    padding="same",
+                    activation="relu",
+                    data_format=data_format,
+                ),
+                layers.Conv2D(
+                    count,
+                    3,
+                    padding="same",
+                    activation="relu",
+                    data_format=data_format,
+                ),
+                layers.MaxPooling2D(data_format=data_format),
             ]
+        stack += networks.from_conv_layout(data_format)
         stack += [
             layers.Flatten(),
             layers.Dense(self.dense_units, activation="relu"),
@@ -77,7 +92,7 @@ class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
                 activation="sigmoid" if self.multi_label else "softmax",
             ),
         ]
-        self.network = keras.Sequential(stack, name="network")
+        self.network = networks.Sequential(stack, name="network")
         self.built = True
 
     def call(self, images, training: bool = False):

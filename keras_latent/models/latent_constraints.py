@@ -17,6 +17,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_latent import losses
+from keras_latent.models import networks
 from keras_latent.models.inputs import (
     check_choice,
     predict_in_batches,
@@ -53,11 +54,11 @@ def conditional_mlp(
 
 def latent_mlp(
     latent_dim: int, hidden_units: Sequence[int], output_dim: int, name: str
-) -> keras.Sequential:
+) -> networks.Sequential:
     stack = [keras.Input((latent_dim,))]
     stack += [layers.Dense(units, activation="relu") for units in hidden_units]
     stack.append(layers.Dense(output_dim))
-    return keras.Sequential(stack, name=name)
+    return networks.Sequential(stack, name=name)
 
 
 def latent_distance(z_new, z_old, latent_std):

@@ -1,7 +1,14 @@
 """Network builders shared by the zoo's models.
 
-Each returns a built `keras.Sequential`, so a model that holds it has all its
-variables at construction (phases and optimizers need them before `fit`).
+Each returns a built `Sequential` (a `keras.Sequential`), so a model that
+holds it has all its variables at construction (phases and optimizers need
+them before `fit`).
+
+Images enter and leave every network as `(batch, height, width, channels)`.
+Inside, convolutions run in the backend's native layout (see
+`conv_data_format`); kernel shapes do not depend on the layout and the
+feature map is put back to channels-last before any `Flatten`, so the
+weights, and presets, are the same on every backend.
 """
 
 from __future__ import annotations
@@ -10,6 +17,60 @@ from collections.abc import Sequence
 
 import keras
 from keras import layers
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class Sequential(keras.Sequential):
+    """A `keras.Sequential` whose `call` runs its layers in a plain loop.
+
+    It keeps the class name because Keras files a model's sub-networks in the
+    weights file under their class name: weight files of this and of
+    `keras.Sequential` are interchangeable, and so are the zoo's presets.
+    Same variables and config too; only eager calls differ: they skip the
+    functional graph walk, which on the torch backend costs about 1 ms per
+    call of a small network (15% of an MNIST WGAN-GP step). Compiled
+    backends trace either path to the same graph. Masks are not propagated;
+    no zoo network uses them.
+
+    Example:
+
+    ```python
+    network = keras_latent.models.networks.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4)]
+    )
+    outputs = network(np.ones((2, 8)), training=True)
+    ```
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        # `training` reaches the layers through Keras's call context, which
+        # `Layer.__call__` set up for this call.
+        outputs = inputs
+        for layer in self.layers:
+            outputs = layer(outputs)
+        return outputs
+
+
+def conv_data_format() -> str:
+    """The layout the zoo's convolutions run in on the current backend.
+
+    `"channels_first"` on torch, `"channels_last"` elsewhere. Keras on torch
+    (3.15) copies every channels-last convolution and pooling input to NCHW
+    and back again; running the conv stack in NCHW costs two transposes per
+    network instead, and makes a 64×64 judge's forward pass 1.7× faster.
+    TensorFlow's CPU kernels need channels-last, and XLA prefers it.
+    """
+    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+
+
+def to_conv_layout(data_format: str) -> list:
+    """Layers that turn a channels-last feature map into `data_format`."""
+    return [layers.Permute((3, 1, 2))] if data_format == "channels_first" else []
+
+
+def from_conv_layout(data_format: str) -> list:
+    """Layers that turn a `data_format` feature map back into channels-last."""
+    return [layers.Permute((2, 3, 1))] if data_format == "channels_first" else []
 
 
 def _downsampled_size(image_shape: Sequence[int], num_downsamples: int):
@@ -31,12 +92,12 @@ def mlp_image_encoder(
     output_dim: int,
     activation: str = "relu",
     name: str = "encoder",
-) -> keras.Sequential:
+) -> Sequential:
     """Flatten, then an MLP ending in a linear `output_dim` layer."""
     stack = [keras.Input(tuple(image_shape)), layers.Flatten()]
     stack += [layers.Dense(units, activation=activation) for units in hidden_units]
     stack.append(layers.Dense(output_dim))
-    return keras.Sequential(stack, name=name)
+    return Sequential(stack, name=name)
 
 
 def mlp_image_decoder(
@@ -44,7 +105,7 @@ def mlp_image_decoder(
     hidden_units: Sequence[int],
     image_shape: Sequence[int],
     name: str = "decoder",
-) -> keras.Sequential:
+) -> Sequential:
     """An MLP ending in one logit per pixel, reshaped to `image_shape`."""
     size = 1
     for dim in image_shape:
@@ -52,7 +113,7 @@ def mlp_image_decoder(
     stack = [keras.Input((latent_dim,))]
     stack += [layers.Dense(units, activation="relu") for units in hidden_units]
     stack += [layers.Dense(size), layers.Reshape(tuple(image_shape))]
-    return keras.Sequential(stack, name=name)
+    return Sequential(stack, name=name)
 
 
 def conv_image_encoder(
@@ -61,15 +122,19 @@ def conv_image_encoder(
     output_dim: int,
     activation: str = "relu",
     name: str = "encoder",
-) -> keras.Sequential:
+) -> Sequential:
     """Stride-2 4×4 convolutions, then a linear `output_dim` layer."""
     _downsampled_size(image_shape, len(filters))
-    stack = [keras.Input(tuple(image_shape))]
+    data_format = conv_data_format()
+    stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
     for count in filters:
-        stack.append(layers.Conv2D(count, 4, strides=2, padding="same"))
+        stack.append(
+            layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
+        )
         stack.append(layers.Activation(activation))
+    stack += from_conv_layout(data_format)
     stack += [layers.Flatten(), layers.Dense(output_dim)]
-    return keras.Sequential(stack, name=name)
+    return Sequential(stack, name=name)
 
 
 def conv_image_decoder(
@@ -78,38 +143,54 @@ def conv_image_decoder(
     image_shape: Sequence[int],
     batch_norm: bool = False,
     name: str = "decoder",
-) -> keras.Sequential:
+) -> Sequential:
     """Dense to a small feature map, stride-2 transposed convolutions, logits.
 
     `filters` lists the channels from the smallest feature map upwards, so a
     decoder mirrors an encoder built with the reversed list.
     """
     height, width = _downsampled_size(image_shape, len(filters))
+    data_format = conv_data_format()
+    channel_axis = 1 if data_format == "channels_first" else -1
     stack = [keras.Input((latent_dim,)), layers.Dense(height * width * filters[0])]
     if batch_norm:
         stack.append(layers.BatchNormalization())
     stack += [layers.ReLU(), layers.Reshape((height, width, filters[0]))]
+    stack += to_conv_layout(data_format)
     for count in filters[1:]:
-        stack.append(layers.Conv2DTranspose(count, 4, strides=2, padding="same"))
+        stack.append(
+            layers.Conv2DTranspose(
+                count, 4, strides=2, padding="same", data_format=data_format
+            )
+        )
         if batch_norm:
-            stack.append(layers.BatchNormalization())
+            stack.append(layers.BatchNormalization(axis=channel_axis))
         stack.append(layers.ReLU())
-    stack.append(layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same"))
-    return keras.Sequential(stack, name=name)
+    stack.append(
+        layers.Conv2DTranspose(
+            image_shape[-1], 4, strides=2, padding="same", data_format=data_format
+        )
+    )
+    stack += from_conv_layout(data_format)
+    return Sequential(stack, name=name)
 
 
 def dcgan_critic(
     image_shape: Sequence[int], filters: Sequence[int], name: str = "critic"
-) -> keras.Sequential:
+) -> Sequential:
     """DCGAN discriminator without normalisation, one unbounded score.
 
     WGAN-GP's penalty is per example, so the critic has no batch
     normalisation (Gulrajani et al. 2017, §4).
     """
     _downsampled_size(image_shape, len(filters))
-    stack = [keras.Input(tuple(image_shape))]
+    data_format = conv_data_format()
+    stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
     for count in filters:
-        stack.append(layers.Conv2D(count, 4, strides=2, padding="same"))
+        stack.append(
+            layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
+        )
         stack.append(layers.LeakyReLU(0.2))
+    stack += from_conv_layout(data_format)
     stack += [layers.Flatten(), layers.Dense(1)]
-    return keras.Sequential(stack, name=name)
+    return Sequential(stack, name=name)
