@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import platform
+import warnings
 from pathlib import Path
 
 import keras
@@ -193,7 +194,16 @@ def _build(config: dict, path: Path):
 
 def _load_weights(model, weights: Path) -> None:
     try:
-        model.load_weights(weights)
+        with warnings.catch_warnings():
+            # Presets carry no optimizer state (see `save_to_preset`), so a
+            # model that builds its optimizers at construction (the
+            # multi-player ones) would be told the file has none.
+            warnings.filterwarnings(
+                "ignore",
+                message="Skipping variable loading for optimizer",
+                category=UserWarning,
+            )
+            model.load_weights(weights)
     except Exception as e:
         raise ValueError(
             f"Could not load the weights file '{weights}': it is corrupt or "

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import types
+import warnings
 from pathlib import Path
 
 import keras
@@ -51,6 +52,25 @@ def test_loaded_preset_is_initialized_and_trains(tmp_path):
     )
     loaded.compile(optimizer="adam")
     loaded.fit(np.random.rand(8, 8, 8, 1).astype("float32"), epochs=1, verbose=0)
+
+
+def test_compiled_preset_loads_without_optimizer_warnings(tmp_path):
+    # Presets of earlier versions (mnist_wgan_gp among them) kept the compile
+    # config, so they load compiled, with optimizers but no optimizer state
+    # in the weights file (by design): that must not warn.
+    from tests.test_case import tiny_gan
+
+    model = tiny_gan()
+    model.compile()
+    model.save_to_preset(tmp_path)
+    config = keras.saving.serialize_keras_object(model)
+    assert "compile_config" in config
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras_latent.from_preset(tmp_path)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "optimizer" in m], messages
 
 
 def test_unknown_preset_lists_the_valid_names():
