@@ -291,6 +291,36 @@ def test_attributes_of_a_conditional_model(real):
     assert "attributes drawn" in report["protocol"]["generation"]
 
 
+def test_attributes_of_a_latent_constraints_model(real):
+    # The real conditional model, not a stand-in: evaluate hands it label
+    # vectors in the order of its own attribute names.
+    from keras_latent.models import LatentConstraints
+
+    images, _ = real
+    attributes = np.random.default_rng(0).integers(0, 2, (len(images), 2))
+    model = LatentConstraints(
+        vae=tiny_vae(),
+        attribute_names=["left", "right"],
+        critic_units=(8,),
+        actor_units=(8,),
+        seed=0,
+    )
+    report = evaluate(
+        model,
+        metrics=["fid", "attributes"],
+        data=(images, attributes, ["left", "right"]),
+        num_samples=20,
+        judge=tiny_judge(multi_label=True, class_names=["right", "left"]),
+        batch_size=8,
+        verbose=False,
+    )
+    scores = report["results"]["attributes"]
+    assert set(scores["per_attribute"]) == {"left", "right"}
+    assert np.isfinite(report["results"]["fid"])
+    support = sum(s["support"] for s in scores["per_attribute"].values())
+    assert 0 < support < 40
+
+
 def test_inception_features_stream_the_same_batches(real, monkeypatch):
     # No InceptionV3 weights in the tests: a stand-in with the same interface
     # checks the plumbing (one pass of generation feeds features and judge).
