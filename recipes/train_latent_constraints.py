@@ -8,8 +8,8 @@
 Steps: encode the training set once with the frozen VAE (posterior means and
 σ), set σ̄_z and the label marginals, train the attribute critic D_attr(z)
 on the conditioning attributes, then the realism critic and actor with
-`fit`. `--ablation_distance_weight` trains a second actor-critic pair with
-that λ_dist for the card's comparison (it is not published).
+`fit`. `--ablation_distance_weight` trains one more actor-critic pair for
+each λ_dist it lists, for the card's comparison (they are not published).
 
 Measured (SPEC §2, LC Table 1 protocol): the independent judge preset
 classifies images generated for the label vectors of the evaluation
@@ -72,8 +72,10 @@ flags.DEFINE_list("attribute_critic_units", ["512", "512"], "Widths of D_attr.")
 flags.DEFINE_integer("attribute_critic_epochs", 20, "Epochs of D_attr.")
 flags.DEFINE_integer("critic_steps", 10, "Critic updates per actor update.")
 flags.DEFINE_float("distance_weight", 0.1, "λ_dist of the published model.")
-flags.DEFINE_float(
-    "ablation_distance_weight", None, "Also train and report this λ_dist."
+flags.DEFINE_list(
+    "ablation_distance_weight",
+    [],
+    "Also train and report an actor-critic pair for each of these λ_dist values.",
 )
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
@@ -323,11 +325,12 @@ def main(argv):
             model, judge, columns, eval_labels, names
         ),
     }
-    if FLAGS.ablation_distance_weight is not None:
-        ablation = build_model(model.vae, names, FLAGS.ablation_distance_weight)
+    for index, weight in enumerate(float(w) for w in FLAGS.ablation_distance_weight):
+        ablation = build_model(model.vae, names, weight)
         ablation.compute_statistics(posteriors, y_train)
-        train(ablation, posteriors, y_train, backup_dir + "_ablation")
-        results[f"lambda_dist={FLAGS.ablation_distance_weight:g}"] = table1(
+        suffix = "_ablation" if index == 0 else f"_ablation{index + 1}"
+        train(ablation, posteriors, y_train, backup_dir + suffix)
+        results[f"lambda_dist={weight:g}"] = table1(
             ablation, judge, columns, eval_labels, names
         )
     print(results)
