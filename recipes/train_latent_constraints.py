@@ -19,17 +19,20 @@ are held back; MNIST: the test labels), next to the judge on real images
 optimisation edits of val faces, and attributes taught after training.
 """
 
+import json
 import os
+import types
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 import keras_latent  # noqa: E402
-from keras_latent import datasets, metrics  # noqa: E402
+from keras_latent import datasets, metrics, presets  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
 from keras_latent.models import LatentConstraints  # noqa: E402
 from keras_latent.models.inputs import predict_in_batches  # noqa: E402
@@ -121,12 +124,37 @@ def build_model(base, names, distance_weight):
 
 
 def train(model, posteriors, y_train, backup_dir):
+    """Fits the actor-critic pair, or reloads it if this exact fit finished.
+
+    `BackupAndRestore` resumes an interrupted fit but deletes its backup when
+    the fit completes. The finished weights and history are kept beside it,
+    under a fingerprint of the model and training settings, so rerunning the
+    same command after an interruption later on (an ablation, the edits)
+    does not train a finished pair again.
+    """
+    finished = Path(backup_dir.rstrip("/") + "_finished")
+    fingerprint = {
+        "model": keras.saving.serialize_keras_object(model),
+        "epochs": FLAGS.epochs,
+        "batch_size": FLAGS.batch_size,
+        "learning_rate": FLAGS.learning_rate,
+        "seed": FLAGS.seed,
+        "examples": int(len(y_train)),
+    }
+    fingerprint = json.loads(json.dumps(fingerprint, sort_keys=True, default=str))
+    record = finished / "fit.json"
+    if record.is_file() and json.loads(record.read_text())["fingerprint"] == (
+        fingerprint
+    ):
+        logging.info("Reusing the finished fit in %s", finished)
+        model.load_weights(finished / presets.WEIGHTS_FILE)
+        return types.SimpleNamespace(history=json.loads(record.read_text())["history"])
     optimizers = {
         p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
         for p in ("critic", "actor")
     }
     model.compile(optimizer=optimizers)
-    return model.fit(
+    history = model.fit(
         posteriors,
         y_train,
         epochs=FLAGS.epochs,
@@ -135,6 +163,10 @@ def train(model, posteriors, y_train, backup_dir):
         verbose=2,
         callbacks=[keras.callbacks.BackupAndRestore(backup_dir)],
     )
+    model.save_to_preset(finished, weights_dtype="float32")
+    logs = {k: [float(x) for x in v] for k, v in history.history.items()}
+    record.write_text(json.dumps({"fingerprint": fingerprint, "history": logs}))
+    return history
 
 
 def judge_columns(judge, names):
@@ -317,7 +349,6 @@ def main(argv):
     )
     history = train(model, posteriors, y_train, backup_dir)
     wall = clock.seconds()
-    model.save_weights(backup_dir.rstrip("/") + "_trained.weights.h5")
 
     results = {
         "real": judged_scores(judge, columns, x_real, y_real, names),
