@@ -65,6 +65,19 @@ def test_sequential_matches_keras_sequential_and_shares_weight_files(tmp_path):
     stock.load_weights(tmp_path / "fast.weights.h5")
 
 
+def test_sequential_passes_training_through_stateless_call():
+    network = networks.Sequential(
+        [keras.Input((6,)), layers.Dense(6), layers.Dropout(0.9, seed=1)]
+    )
+    x = np.ones((4, 6), "float32")
+    trainable = [v.value for v in network.trainable_variables]
+    non_trainable = [v.value for v in network.non_trainable_variables]
+    inference, _ = network.stateless_call(trainable, non_trainable, x, training=False)
+    training, _ = network.stateless_call(trainable, non_trainable, x, training=True)
+    np.testing.assert_allclose(to_numpy(inference), to_numpy(network(x)), atol=1e-6)
+    assert not np.allclose(to_numpy(training), to_numpy(inference))
+
+
 def test_sequential_is_registered_for_configs():
     network = networks.Sequential([keras.Input((3,)), layers.Dense(2)])
     restored = keras.saving.deserialize_keras_object(

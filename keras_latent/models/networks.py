@@ -43,11 +43,12 @@ class Sequential(keras.Sequential):
     """
 
     def call(self, inputs, training=None, mask=None):
-        # `training` reaches the layers through Keras's call context, which
-        # `Layer.__call__` set up for this call.
+        # Passed on explicitly, not only through Keras's call context:
+        # `stateless_call` runs `call` without setting that context up.
+        # Layers whose `call` takes no `training` have it dropped by Keras.
         outputs = inputs
         for layer in self.layers:
-            outputs = layer(outputs)
+            outputs = layer(outputs, training=training)
         return outputs
 
 
