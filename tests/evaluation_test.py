@@ -263,20 +263,25 @@ def test_a_collapsed_generator_is_less_diverse_than_real_data(real):
     assert diversity["real"][label] < 1.0
 
 
+def evaluate_left_right(model, images, attributes, num_samples, batch_size):
+    """FID and attribute scores of a model conditioned on "left"/"right"."""
+    return evaluate(
+        model,
+        metrics=["fid", "attributes"],
+        data=(images, attributes, ["left", "right"]),
+        num_samples=num_samples,
+        judge=tiny_judge(multi_label=True, class_names=["right", "left"]),
+        batch_size=batch_size,
+        verbose=False,
+    )
+
+
 def test_attributes_of_a_conditional_model(real):
     images, _ = real
     rng = np.random.default_rng(0)
     attributes = rng.integers(0, 2, (len(images), 2))
     model = Conditional()
-    report = evaluate(
-        model,
-        metrics=["fid", "attributes"],
-        data=(images, attributes, ["left", "right"]),
-        num_samples=30,
-        judge=tiny_judge(multi_label=True, class_names=["right", "left"]),
-        batch_size=16,
-        verbose=False,
-    )
+    report = evaluate_left_right(model, images, attributes, 30, batch_size=16)
     scores = report["results"]["attributes"]
     assert set(scores["per_attribute"]) == {"left", "right"}
     assert 0.0 <= scores["accuracy"] <= 1.0
@@ -305,15 +310,7 @@ def test_attributes_of_a_latent_constraints_model(real):
         actor_units=(8,),
         seed=0,
     )
-    report = evaluate(
-        model,
-        metrics=["fid", "attributes"],
-        data=(images, attributes, ["left", "right"]),
-        num_samples=20,
-        judge=tiny_judge(multi_label=True, class_names=["right", "left"]),
-        batch_size=8,
-        verbose=False,
-    )
+    report = evaluate_left_right(model, images, attributes, 20, batch_size=8)
     scores = report["results"]["attributes"]
     assert set(scores["per_attribute"]) == {"left", "right"}
     assert np.isfinite(report["results"]["fid"])
