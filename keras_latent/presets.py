@@ -30,6 +30,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_latent.models.inputs import check_choice
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
@@ -266,11 +268,7 @@ def store_weights_as(weights_file: str | os.PathLike, dtype: str) -> None:
         weights_file: a file written by `save_weights`.
         dtype: `"float32"` (leaves the file alone) or `"float16"`.
     """
-    if dtype not in WEIGHTS_DTYPES:
-        raise ValueError(
-            f"`weights_dtype` must be one of {list(WEIGHTS_DTYPES)}. "
-            f"Received: {dtype!r}"
-        )
+    check_choice("weights_dtype", dtype, WEIGHTS_DTYPES)
     if dtype == "float32":
         return
     import h5py
