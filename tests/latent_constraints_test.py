@@ -321,7 +321,7 @@ class TestLatentConstraints(TestCase):
         plain = model.generate(num_samples=4, seed=1)
         assert dark.mean() < plain.mean()
 
-    def test_fit_actor_on_new_attributes(self):
+    def test_fit_actor_on_new_attributes(self, tmp_path):
         model = tiny_lc()
         model.compile()
         new = np.concatenate([LABELS, 1 - LABELS[:, :1]], axis=1)
@@ -335,6 +335,12 @@ class TestLatentConstraints(TestCase):
         np.testing.assert_allclose(to_numpy(model.label_prior), new.mean(0))
         clone = LatentConstraints.from_config(model.get_config())
         assert clone.attribute_names == ["a", "b", "c"]
+        # The replaced actor, critic and label prior are gone from the
+        # model's variables, so the retrained model saves and reloads.
+        assert len(clone.weights) == len(model.weights)
+        z = RNG.randn(3, 4).astype("float32")
+        loaded = self.run_serialization_test(model, lambda m: m([z, new[:3]]), tmp_path)
+        assert loaded.attribute_names == ["a", "b", "c"]
 
     def test_categorical_labels(self):
         model = tiny_lc(

@@ -243,6 +243,24 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             "actor",
         )
 
+    def _drop_conditional_players(self):
+        """Forgets the actor, realism critic and label prior entirely.
+
+        Deleting the attributes alone leaves the networks in Keras's layer
+        tracker (it untracks only variables on `del`), so their weights
+        would still be counted, saved and expected on load.
+        """
+        tracker = self._tracker
+        locked = tracker.locked
+        tracker.unlock()
+        for network in (self.critic, self.actor):
+            tracker.untrack(network)
+        if locked:
+            tracker.lock()
+        del self.critic
+        del self.actor
+        del self.label_prior  # a variable: Keras untracks it itself
+
     def _add_attribute_critic(self, names, hidden_units, label_type):
         names = _attribute_name_list(names)
         check_choice("label_type", label_type, LABEL_TYPES)
@@ -610,9 +628,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             names = _attribute_name_list(attribute_names)
             if names != self.attribute_names:
                 self._check_label_matrix(y, names, "y")
-                del self.critic
-                del self.actor
-                del self.label_prior
+                self._drop_conditional_players()
                 self.attribute_names = names
                 self._build_conditional_players()
                 self._phases = None
