@@ -12,6 +12,15 @@ def _gradients(tape, loss, variables):
     ]
 
 
+def _replica_share(loss):
+    # Under a tf.distribute strategy each replica's loss is a mean over its
+    # own slice of the global batch, and Keras's optimizers sum the replicas'
+    # gradients; dividing by the replica count makes that sum the gradient of
+    # the global batch's mean, as Keras's own losses do. Logs stay unscaled.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
+
+
 def train_step(model, data):
     for phase in model.phases:
         variables = model.player_variables(phase.player)
@@ -19,7 +28,8 @@ def train_step(model, data):
         for _ in range(phase.repeat):
             with tf.GradientTape() as tape:
                 loss, logs = phase.compute(data, training=True)
-            optimizer.apply(_gradients(tape, loss, variables), variables)
+                scaled = _replica_share(loss)
+            optimizer.apply(_gradients(tape, scaled, variables), variables)
             model.update_phase_trackers(phase, loss, logs)
     return model.get_metrics_result()
 
