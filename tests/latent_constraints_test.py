@@ -323,6 +323,10 @@ class TestLatentConstraints(TestCase):
 
     def test_fit_actor_on_new_attributes(self, tmp_path):
         model = tiny_lc()
+        posteriors, labels = toy_problem(model, IMAGES)
+        model.fit_attribute_critic(
+            posteriors, labels, ["c"], hidden_units=(8,), epochs=1, verbose=0
+        )
         model.compile()
         new = np.concatenate([LABELS, 1 - LABELS[:, :1]], axis=1)
         history = model.fit_actor(
@@ -339,7 +343,18 @@ class TestLatentConstraints(TestCase):
         # model's variables, so the retrained model saves and reloads.
         assert len(clone.weights) == len(model.weights)
         z = RNG.randn(3, 4).astype("float32")
-        loaded = self.run_serialization_test(model, lambda m: m([z, new[:3]]), tmp_path)
+
+        def outputs(m):
+            return keras.ops.concatenate(
+                [
+                    keras.ops.reshape(m([z, new[:3]]), (3, -1)),
+                    m.critic([z, new[:3]]),
+                    m.attribute_critic_networks[0](z),
+                ],
+                axis=1,
+            )
+
+        loaded = self.run_serialization_test(model, outputs, tmp_path)
         assert loaded.attribute_names == ["a", "b", "c"]
 
     def test_categorical_labels(self):

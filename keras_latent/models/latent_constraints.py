@@ -243,23 +243,30 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             "actor",
         )
 
-    def _drop_conditional_players(self):
-        """Forgets the actor, realism critic and label prior entirely.
+    def _replace_conditional_players(self, names):
+        """Builds a fresh actor, realism critic and label prior for `names`.
 
-        Deleting the attributes alone leaves the networks in Keras's layer
-        tracker (it untracks only variables on `del`), so their weights
-        would still be counted, saved and expected on load.
+        Keras untracks only variables on `del`, so the old networks are
+        untracked by hand, or their weights would still be counted, saved and
+        expected on load. The attribute critics are tracked again after the
+        new pair: Keras files sub-networks in weights files in the order they
+        were tracked, which must be the order of a model built from the
+        config.
         """
+        attribute_critics = list(self.attribute_critic_networks)
         tracker = self._tracker
         locked = tracker.locked
         tracker.unlock()
-        for network in (self.critic, self.actor):
+        for network in (self.critic, self.actor, *attribute_critics):
             tracker.untrack(network)
         if locked:
             tracker.lock()
         del self.critic
         del self.actor
         del self.label_prior  # a variable: Keras untracks it itself
+        self.attribute_names = names
+        self._build_conditional_players()
+        self.attribute_critic_networks = attribute_critics
 
     def _add_attribute_critic(self, names, hidden_units, label_type):
         names = _attribute_name_list(names)
@@ -628,9 +635,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             names = _attribute_name_list(attribute_names)
             if names != self.attribute_names:
                 self._check_label_matrix(y, names, "y")
-                self._drop_conditional_players()
-                self.attribute_names = names
-                self._build_conditional_players()
+                self._replace_conditional_players(names)
                 self._phases = None
         posteriors = x if isinstance(x, Mapping) else self.encode_posteriors(x)
         y = self._check_label_matrix(y, self.attribute_names, "y")
