@@ -119,7 +119,8 @@ class LabelSource:
         if missing:
             raise app.UsageError(
                 f"{flag}: the labels have no column {missing}. Columns: "
-                f"{', '.join(self.columns)}"
+                f"{', '.join(self.columns)}. (Pass --actor_epochs 0 to teach "
+                "the attributes without retraining the actor.)\n"
             )
         return self.y[split][:, [self.columns.index(n) for n in names]].astype(
             "float32"
@@ -218,6 +219,13 @@ def main(argv):
     y_train = data.labels("train", names, "--attributes")
     y_val = data.labels("val", names, "--attributes")
     logging.info("Encoding %d train and %d val images", len(x_train), len(x_val))
+    actor_names = None
+    if FLAGS.actor_epochs > 0:
+        actor_names = list(FLAGS.actor_attributes) or (
+            model.attribute_names + [n for n in names if n not in model.attribute_names]
+        )
+        # Checked before any training, so a missing column costs nothing.
+        y_actor = data.labels("train", actor_names, "--actor_attributes")
     posteriors = model.encode_posteriors(x_train)
     val_posteriors = model.encode_posteriors(x_val)
 
@@ -240,13 +248,8 @@ def main(argv):
     }
     logging.info("Optimisation edits: %s", report["optimize_edits"])
 
-    actor_names = None
     steps = 0
     if FLAGS.actor_epochs > 0:
-        actor_names = list(FLAGS.actor_attributes) or (
-            model.attribute_names + [n for n in names if n not in model.attribute_names]
-        )
-        y_actor = data.labels("train", actor_names, "--actor_attributes")
         optimizers = {
             p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
             for p in ("critic", "actor")
