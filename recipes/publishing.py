@@ -93,6 +93,16 @@ def write_card(preset_dir, title: str, body: str, metadata: dict) -> None:
         f"- wall time: {metadata['wall_time_s']} s on {metadata['hardware']}, "
         f"backend {metadata['backend']}",
         f"- trainable parameters: {metadata['parameter_count']:,}",
+        *(
+            [
+                f"- the actor-critic fit was reused from an identical earlier "
+                f"run ({metadata['reused_fit']['wall_time_s']} s of training); "
+                "the wall time above covers this run only"
+            ]
+            if metadata.get("reused_fit")
+            else []
+        ),
+        *([f"- note: {metadata['run_note']}"] if metadata.get("run_note") else []),
         "",
         "All numbers are in `metadata.json`, each with its protocol.",
     ]

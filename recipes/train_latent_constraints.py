@@ -148,12 +148,18 @@ def train(model, posteriors, y_train, backup_dir):
     ):
         logging.info("Reusing the finished fit in %s", finished)
         model.load_weights(finished / presets.WEIGHTS_FILE)
-        return types.SimpleNamespace(history=json.loads(record.read_text())["history"])
+        saved = json.loads(record.read_text())
+        return types.SimpleNamespace(
+            history=saved["history"],
+            wall_time_s=saved.get("wall_time_s"),
+            reused_from=str(finished),
+        )
     optimizers = {
         p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
         for p in ("critic", "actor")
     }
     model.compile(optimizer=optimizers)
+    clock = publishing.Stopwatch()
     history = model.fit(
         posteriors,
         y_train,
@@ -165,7 +171,11 @@ def train(model, posteriors, y_train, backup_dir):
     )
     model.save_to_preset(finished, weights_dtype="float32")
     logs = {k: [float(x) for x in v] for k, v in history.history.items()}
-    record.write_text(json.dumps({"fingerprint": fingerprint, "history": logs}))
+    wall = clock.seconds()
+    record.write_text(
+        json.dumps({"fingerprint": fingerprint, "history": logs, "wall_time_s": wall})
+    )
+    history.wall_time_s, history.reused_from = wall, None
     return history
 
 
@@ -349,6 +359,11 @@ def main(argv):
     )
     history = train(model, posteriors, y_train, backup_dir)
     wall = clock.seconds()
+    reused_fit = None
+    if history.reused_from:
+        # The clock saw only the reload; the fit's own time is in its record
+        # (None for records written before it was kept).
+        reused_fit = {"path": history.reused_from, "wall_time_s": history.wall_time_s}
 
     results = {
         "real": judged_scores(judge, columns, x_real, y_real, names),
@@ -401,6 +416,7 @@ def main(argv):
         "steps": steps,
         "critic_updates": steps * FLAGS.critic_steps,
         "wall_time_s": wall,
+        "reused_fit": reused_fit,
         "hardware": publishing.hardware(),
         "attribute_critic_best_epoch_logs": best_epoch_logs(critic_history),
         "final_train_logs": {
