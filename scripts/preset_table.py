@@ -70,10 +70,14 @@ def evaluation_rows() -> None:
 def main() -> None:
     for preset in sorted(p.parent for p in ZOO.glob("*/metadata.json")):
         metadata = json.loads((preset / "metadata.json").read_text())
+        wall = metadata["wall_time_s"]
+        reused = metadata.get("reused_fit") or {}
+        if reused.get("wall_time_s"):  # a fit reloaded from an earlier run
+            wall += reused["wall_time_s"]
         print(
             f"| [`{preset.name}`](zoo/{preset.name}) | {metadata['class']} "
             f"| {metadata['data'].split(' from ')[0]}, {metadata['steps']:,} steps, "
-            f"{metadata['wall_time_s'] / 60:.0f} min ({metadata['backend']}) "
+            f"{wall / 60:.0f} min ({metadata['backend']}) "
             f"| {summary(metadata['metrics'])} |"
         )
 
