@@ -78,6 +78,15 @@ def shares_table(generated: dict, real: dict) -> str:
     return "\n".join(lines)
 
 
+def rounded(value):
+    """`value` with every float, however deeply nested in dicts, to 4 places."""
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
 def write_card(preset_dir, title: str, body: str, metadata: dict) -> None:
     """Writes the preset's model card, `README.md`."""
     preset_dir = Path(preset_dir)

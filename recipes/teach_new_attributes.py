@@ -177,15 +177,7 @@ def table1(model, judge, names):
     probabilities = judge.predict_proba(images)[:, columns]
     scores = metrics.attribute_scores(probabilities, labels, attribute_names=names)
     scores["zmse"] = metrics.latent_mse(z, z_new, model.latent_std)
-    return rounded(scores)
-
-
-def rounded(value):
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return round(value, 4)
-    return value
+    return publishing.rounded(scores)
 
 
 def edits_figure(model, x_val, y_val, names, path):

@@ -200,15 +200,7 @@ def judged_scores(judge, columns, images, labels, names):
         accuracy = float(np.mean(probabilities.argmax(1) == labels.argmax(1)))
         return {"accuracy": round(accuracy, 4)}
     scores = metrics.attribute_scores(probabilities, labels, attribute_names=names)
-    return _rounded(scores)
-
-
-def _rounded(value):
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return round(value, 4)
-    return value
+    return publishing.rounded(scores)
 
 
 def table1(model, judge, columns, eval_labels, names):
