@@ -143,3 +143,69 @@ def test_classifier_matches_a_channels_last_classifier():
     np.testing.assert_allclose(
         judge.predict_proba(images), to_numpy(stock(images)), atol=1e-6
     )
+
+
+def _count_layer_calls(monkeypatch):
+    """Counts `Layer.__call__` by the layer's name."""
+    calls = []
+    stock_call = keras.layers.Layer.__call__
+
+    def counting_call(self, *args, **kwargs):
+        calls.append(self.name)
+        return stock_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.layers.Layer, "__call__", counting_call)
+    return calls
+
+
+def test_plain_layers_run_their_call_directly_with_stock_results(monkeypatch):
+    def stack(dtype="float32"):
+        return [
+            keras.Input((5,)),
+            layers.Dense(2 * 2 * 3, dtype=dtype),
+            layers.BatchNormalization(dtype=dtype),
+            layers.LeakyReLU(0.2, dtype=dtype),
+            layers.Reshape((2, 2, 3), dtype=dtype),
+            layers.Conv2DTranspose(4, 4, strides=2, padding="same", dtype=dtype),
+            layers.Dropout(0.5, seed=3, dtype=dtype),
+            layers.Conv2D(2, 3, padding="same", activation="relu", dtype=dtype),
+            layers.MaxPooling2D(dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dense(1, dtype=dtype),
+        ]
+
+    stock = keras.Sequential(stack(), name="stock")
+    fast = networks.Sequential(stack(), name="fast")
+    fast.set_weights(stock.get_weights())
+    x = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
+
+    calls = _count_layer_calls(monkeypatch)
+    np.testing.assert_allclose(
+        to_numpy(fast(x, training=False)), to_numpy(stock(x, training=False)), atol=1e-5
+    )
+    # The fast network's layers ran without their own `__call__`.
+    assert calls.count("fast") == 1 and len(calls) == 1 + len(stock.layers) + 1
+    # Training: batch statistics, and the same moving-statistics update.
+    fast(x, training=True)
+    stock(x, training=True)
+    for got, want in zip(fast.non_trainable_weights, stock.non_trainable_weights):
+        np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-6)
+    assert np.abs(to_numpy(fast.layers[1].moving_mean)).max() > 0
+
+    # A layer that is not plain (here: mixed precision) sends every layer
+    # through `Layer.__call__` again, and the results still agree.
+    mixed = networks.Sequential(stack("mixed_float16"))
+    mixed.set_weights(stock.get_weights())
+    calls.clear()
+    np.testing.assert_allclose(
+        to_numpy(mixed(x)), to_numpy(stock(x)), atol=2e-2, rtol=2e-2
+    )
+    assert len(calls) == 1 + len(stock.layers) + 1 + len(stock.layers)
+
+
+def test_symbolic_calls_still_build_functional_graphs():
+    network = networks.Sequential([keras.Input((3,)), layers.Dense(2)])
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, network(inputs))
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_allclose(to_numpy(model(x)), to_numpy(network(x)), atol=1e-6)

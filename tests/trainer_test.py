@@ -194,6 +194,80 @@ def test_undeclared_logs_are_rejected():
         model.fit(np.ones((4, 3), "float32"), verbose=0)
 
 
+requires_torch = pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="the torch trainer's own update"
+)
+
+
+def _adam_runs(make_optimizer, steps=4):
+    """Variables and optimizer state after `steps` updates by Keras's `apply`
+    and by the torch trainer's `apply_gradients`, from the same start."""
+    from keras_latent.trainer.backends.torch import apply_gradients
+
+    shapes = [(40, 30), (30,), (3, 3, 2, 4)]
+    rng = np.random.default_rng(0)
+    start = [rng.normal(size=s).astype("float32") for s in shapes]
+    grads = [
+        [rng.normal(size=s).astype("float32") for s in shapes] for _ in range(steps)
+    ]
+    runs, in_place = [], []
+    for use_trainer in (False, True):
+        variables = [keras.Variable(v) for v in start]
+        optimizer = make_optimizer()
+        optimizer.build(variables)
+        for step_grads in grads:
+            step_grads = [ops.convert_to_tensor(g) for g in step_grads]
+            if use_trainer:
+                in_place.append(apply_gradients(optimizer, step_grads, variables))
+            else:
+                optimizer.apply(step_grads, variables)
+        runs.append((variables, optimizer))
+    return runs, in_place
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"learning_rate": 1e-2},
+        {"learning_rate": 1e-2, "beta_1": 0.0, "beta_2": 0.9},
+        {
+            "learning_rate": keras.optimizers.schedules.ExponentialDecay(
+                1e-2, decay_steps=1, decay_rate=0.5
+            )
+        },
+    ],
+)
+def test_torch_in_place_adam_matches_keras_adam(kwargs):
+    (keras_run, trainer_run), in_place = _adam_runs(
+        lambda: keras.optimizers.Adam(**kwargs)
+    )
+    assert all(in_place)
+    for a, b in zip(
+        keras_run[0] + keras_run[1].variables, trainer_run[0] + trainer_run[1].variables
+    ):
+        np.testing.assert_allclose(to_numpy(b), to_numpy(a), rtol=1e-5, atol=1e-6)
+    assert int(trainer_run[1].iterations) == 4
+
+
+@requires_torch
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda: keras.optimizers.Adam(1e-2, amsgrad=True),
+        lambda: keras.optimizers.Adam(1e-2, clipnorm=0.5),
+        lambda: keras.optimizers.Adam(1e-2, weight_decay=0.1),
+        lambda: keras.optimizers.AdamW(1e-2),
+        lambda: keras.optimizers.SGD(1e-2, momentum=0.9),
+    ],
+)
+def test_other_optimizers_go_through_keras_apply(make_optimizer):
+    (keras_run, trainer_run), in_place = _adam_runs(make_optimizer)
+    assert not any(in_place)
+    for a, b in zip(keras_run[0], trainer_run[0]):
+        np.testing.assert_allclose(to_numpy(b), to_numpy(a), rtol=1e-6, atol=1e-7)
+
+
 def sliced_wasserstein(a, b, projections=64, seed=0):
     directions = np.random.RandomState(seed).randn(2, projections)
     directions /= np.linalg.norm(directions, axis=0)
