@@ -21,8 +21,10 @@ on the batch (fresh noise each) and one generator update, and it counts as
 Each backend runs in its own subprocess, since Keras fixes its backend per
 process. Each measurement is run after `--warmup_steps` steps (compilation
 included) and timed `--repeats` times, `fit` and hand-written interleaved so
-that a drifting machine load hits both alike; the table shows medians.
-The ratio is fit / hand-written: >= 1 means the zoo is at least as fast.
+that a drifting machine load hits both alike (in alternating order); the
+table shows medians. The ratio is the median over repeats of fit's speed /
+the hand-written loop's speed in the same repeat: >= 1 means the zoo is at
+least as fast.
 
 Run from the repository root (a full run takes a few minutes per backend):
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -258,13 +261,30 @@ def _measure(runners, steps, warmup_steps, repeats):
     for run in runners.values():
         run(warmup_steps)
     seconds = {name: {"steps": [], "call": []} for name in runners}
+    order = list(runners)
     for _ in range(repeats):
-        for name, run in runners.items():
+        # Alternating the order (ABBA...) cancels a steady drift of the
+        # machine's speed out of the per-repeat ratios.
+        for name in order:
+            run = runners[name]
             gc.collect()  # so that one side does not pay for the other's garbage
             steps_seconds, call_seconds = run(steps)
             seconds[name]["steps"].append(steps_seconds)
             seconds[name]["call"].append(call_seconds)
+        order.reverse()
     return seconds
+
+
+def _paired_ratio(seconds, baseline):
+    """Median over repeats of fit's speed / `baseline`'s speed in that repeat.
+
+    The machine's speed drifts by tens of percent within a run; the two
+    sides of one repeat run back to back, so their ratio mostly cancels it.
+    """
+    return statistics.median(
+        base / fit
+        for fit, base in zip(seconds["fit"]["steps"], seconds[baseline]["steps"])
+    )
 
 
 # -- hand-written loops: TensorFlow ---------------------------------------------------
@@ -891,10 +911,21 @@ def _benchmark(backend, model_name):
         # What a short `fit` call delivers, its fixed cost per call included.
         "fit_call_images_per_second": num_images
         / statistics.median(seconds["fit"]["call"]),
-        "ratio": throughput["fit"] / throughput["hand_written"],
+        "ratio": _paired_ratio(seconds, "hand_written"),
+        "ratios": {
+            name: _paired_ratio(seconds, name) for name in seconds if name != "fit"
+        },
     }
     if threads is not None:
         result["torch_threads"] = threads
+    # The C allocator's settings change eager torch speed (see the README).
+    allocator = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("MALLOC_") or k == "LD_PRELOAD"
+    }
+    if allocator:
+        result["allocator_environment"] = allocator
     logging.info(
         "%s on %s: fit %.0f img/s, hand-written %.0f img/s",
         model_name,
@@ -937,7 +968,7 @@ def _table(results):
         for key, label in baselines:
             rows.append(
                 f"| {result['model']} | {label} | {speed['fit']:,.0f} "
-                f"| {speed[key]:,.0f} | {speed['fit'] / speed[key]:.2f} |"
+                f"| {speed[key]:,.0f} | {result['ratios'][key]:.2f} |"
             )
     return "\n".join(rows)
 
@@ -958,7 +989,8 @@ def main(argv):
     print(_table(results))
     print(
         f"\nbatch {FLAGS.batch_size}; median of {FLAGS.repeats} repeats after "
-        f"{FLAGS.warmup_steps} warm-up steps; ratio = fit / hand-written. fit is "
+        f"{FLAGS.warmup_steps} warm-up steps (images/s: median time); ratio = "
+        "median over repeats of fit / hand-written speed in the same repeat. fit is "
         "timed from its first step to the end of its epoch (its fixed cost per "
         "call is in the JSON's fit_call_images_per_second)."
     )
