@@ -87,9 +87,9 @@ def apply_gradients(optimizer, grads, variables) -> bool:
     Keras's torch Adam (3.15) builds its update from five out-of-place
     `torch._foreach_*` results, each a fresh copy of every parameter. On CPU,
     glibc hands such large blocks back to the kernel when they are freed, so
-    every step page-faults them in again: Keras's Adam costs 6.7 ms per step
-    on a 1M-parameter MLP where this in-place update costs 2.8 ms and
-    `torch.optim.Adam` 2.5 ms (`benchmarks/train_throughput.py`). The update
+    every step page-faults them in again: Keras's Adam costs 10.0 ms per step
+    on a 1.1M-parameter MLP where this in-place update costs 2.3 ms and
+    `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). The update
     is Keras's own formula; any setting it does not cover (AMSGrad, clipping,
     weight decay, EMA, loss scaling, gradient accumulation, constraints,
     another optimizer) goes through `optimizer.apply` unchanged.
