@@ -103,10 +103,21 @@ def apply_gradients(optimizer, grads, variables) -> bool:
 
 
 def _adam_in_place_applies(optimizer, variables) -> bool:
+    # Keras's torch Adam exactly (not a subclass that may change the update),
+    # read through the private slots Keras's own torch Adam reads: a Keras
+    # release that renames them falls back to `optimizer.apply`.
     kind = type(optimizer)
     return (
         kind.__name__ == "Adam"
         and kind.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
+        and all(
+            hasattr(optimizer, slot)
+            for slot in ("_momentums", "_velocities", "_get_variable_index")
+        )
+        and all(
+            isinstance(value, (int, float))
+            for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
+        )
         and optimizer.built
         and bool(variables)
         and not optimizer.amsgrad
