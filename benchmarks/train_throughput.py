@@ -911,7 +911,7 @@ def _benchmark(backend, model_name):
         # What a short `fit` call delivers, its fixed cost per call included.
         "fit_call_images_per_second": num_images
         / statistics.median(seconds["fit"]["call"]),
-        "ratio": _paired_ratio(seconds, "hand_written"),
+        # fit / each hand-written loop, e.g. ratios["hand_written"].
         "ratios": {
             name: _paired_ratio(seconds, name) for name in seconds if name != "fit"
         },
