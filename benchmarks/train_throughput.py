@@ -79,8 +79,8 @@ flags.DEFINE_integer(
 flags.DEFINE_bool(
     "torch_keras_layers",
     False,
-    "On torch, also time the torch loop over the zoo's Keras layers and Keras's "
-    "Adam: separates what Keras's layers and optimizer cost from what the "
+    "On torch, also time the torch loop over the zoo's Keras layers and the "
+    "optimizer fit uses: separates what Keras's layers cost from what the "
     "trainer costs.",
 )
 flags.DEFINE_string("output", None, "Optional JSON file for all results.")
@@ -188,14 +188,14 @@ def _wgan_config():
 
 def _build_zoo_model(model_name):
     """A fresh, compiled zoo model; hand-written loops borrow its networks."""
-    import keras
-
+    import keras_latent
     from keras_latent.models import VAE, WGANGP
 
     if model_name == "vae":
         model = VAE(**_vae_config())
+        # The recipes' optimizer: Keras's Adam, updated in place on torch.
         model.compile(
-            optimizer=keras.optimizers.Adam(FLAGS.vae_learning_rate),
+            optimizer=keras_latent.optimizers.Adam(FLAGS.vae_learning_rate),
             steps_per_execution=FLAGS.steps_per_execution,
         )
     else:
@@ -662,12 +662,16 @@ def _torch_optim_update(params, learning_rate, beta_1=0.9, beta_2=0.999):
 
 
 def _keras_optimizer_update(variables, learning_rate, beta_1=0.9, beta_2=0.999):
-    """`update(loss)`: one step of Keras's Adam on `variables` (Keras variables),
-    the way Keras's torch trainer applies it."""
-    import keras
+    """`update(loss)`: one Adam step on `variables` (Keras variables), the way
+    Keras's torch trainer applies it, with the optimizer `fit` uses (Keras's
+    Adam, updated in place)."""
     import torch
 
-    optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2)
+    import keras_latent
+
+    optimizer = keras_latent.optimizers.Adam(
+        learning_rate, beta_1=beta_1, beta_2=beta_2
+    )
     optimizer.build(variables)
     values = [v.value for v in variables]
 
@@ -799,11 +803,12 @@ def _check_torch_shapes(model_name, zoo, modules, x):
 
 
 def _torch_keras_layers(model_name, zoo, batches):
-    """The same torch loop over the zoo's Keras networks (NHWC) and Keras's Adam.
+    """The same torch loop over the zoo's Keras networks (NHWC), with the Adam
+    `fit` uses.
 
     Not a baseline one would write, a diagnostic: plain torch → this loop is
-    the cost of Keras's layers and optimizer on torch; this loop → `fit` is the
-    cost of the trainer itself.
+    the cost of Keras's layers (and of Adam's Keras bookkeeping) on torch; this
+    loop → `fit` is the cost of the trainer itself.
     """
     import torch
 

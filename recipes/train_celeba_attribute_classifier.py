@@ -60,7 +60,7 @@ def main(argv):
         dropout=0.3,
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras_latent.optimizers.Adam(1e-3),
         loss="binary_crossentropy",
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )

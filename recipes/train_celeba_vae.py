@@ -61,7 +61,7 @@ def main(argv):
         decay_steps=steps,
         alpha=FLAGS.final_learning_rate / FLAGS.learning_rate,
     )
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    model.compile(optimizer=keras_latent.optimizers.Adam(schedule))
     clock = publishing.Stopwatch()
     history = model.fit(
         x_train,

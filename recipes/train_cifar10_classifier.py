@@ -65,7 +65,7 @@ def main(argv):
         dropout=0.5,
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras_latent.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -34,7 +34,7 @@ def main(argv):
 
     model = ImageClassifier(image_shape=(28, 28, 1))
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras_latent.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -50,7 +50,7 @@ def main(argv):
         decoder_distribution="bernoulli",
         seed=FLAGS.seed,
     )
-    model.compile(optimizer=keras.optimizers.Adam(FLAGS.learning_rate))
+    model.compile(optimizer=keras_latent.optimizers.Adam(FLAGS.learning_rate))
     clock = publishing.Stopwatch()
     history = model.fit(
         x_train,

@@ -231,6 +231,7 @@ def _adam_runs(make_optimizer, steps=4):
     [
         {"learning_rate": 1e-2},
         {"learning_rate": 1e-2, "beta_1": 0.0, "beta_2": 0.9},
+        {"learning_rate": 1e-2, "amsgrad": True},
         {
             "learning_rate": keras.optimizers.schedules.ExponentialDecay(
                 1e-2, decay_steps=1, decay_rate=0.5
@@ -254,9 +255,9 @@ def test_torch_in_place_adam_matches_keras_adam(kwargs):
 @pytest.mark.parametrize(
     "make_optimizer",
     [
-        lambda: keras.optimizers.Adam(1e-2, amsgrad=True),
         lambda: keras.optimizers.Adam(1e-2, clipnorm=0.5),
         lambda: keras.optimizers.Adam(1e-2, weight_decay=0.1),
+        lambda: keras.optimizers.Adam(1e-2, use_ema=True),
         lambda: keras.optimizers.AdamW(1e-2),
         lambda: keras.optimizers.SGD(1e-2, momentum=0.9),
     ],

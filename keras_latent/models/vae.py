@@ -36,6 +36,8 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
 
     It trains with one optimizer, so it uses Keras's stock trainer through
     `compute_loss`. `fit`'s logs show `loss`, `reconstruction` and `kl`.
+    Compile it with `keras_latent.optimizers.Adam`, Keras's Adam with an
+    in-place update on torch, where Keras's own is about 3× slower.
 
     Args:
         image_shape: tuple `(height, width, channels)`. Defaults to
@@ -58,7 +60,7 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
 
     ```python
     vae = keras_latent.models.VAE(image_shape=(28, 28, 1), latent_dim=16)
-    vae.compile(optimizer="adam")
+    vae.compile(optimizer=keras_latent.optimizers.Adam(1e-3))
     vae.fit(images, epochs=10, batch_size=64)
     samples = vae.generate(16, seed=0)  # float32 in [0, 1], (16, 28, 28, 1)
     ```

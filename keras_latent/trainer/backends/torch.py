@@ -12,6 +12,13 @@ _SYNCED = weakref.WeakSet()
 # Per optimizer, one reusable buffer per variable for the in-place Adam update.
 _ADAM_SCRATCH = weakref.WeakKeyDictionary()
 
+# Optimizers whose update is exactly `adam_update`: Keras's torch Adam and
+# `keras_latent.optimizers.Adam`.
+_ADAM_CLASSES = {
+    ("keras.src.backend.torch.optimizers.torch_adam", "Adam"),
+    ("keras_latent.optimizers", "Adam"),
+}
+
 
 def _world_size():
     if dist.is_available() and dist.is_initialized():
@@ -89,38 +96,31 @@ def apply_gradients(optimizer, grads, variables) -> bool:
     glibc hands such large blocks back to the kernel when they are freed, so
     every step page-faults them in again: Keras's Adam costs 10.0 ms per step
     on a 1.1M-parameter MLP where this in-place update costs 2.3 ms and
-    `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). The update
-    is Keras's own formula; any setting it does not cover (AMSGrad, clipping,
-    weight decay, EMA, loss scaling, gradient accumulation, constraints,
-    another optimizer) goes through `optimizer.apply` unchanged.
+    `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). For Keras's
+    own Adam the phase trainer runs `adam_update` itself; any setting that
+    `optimizer.apply` handles around the update (clipping, weight decay, EMA,
+    loss scaling, gradient accumulation, constraints) and any other optimizer
+    go through `optimizer.apply` unchanged. `keras_latent.optimizers.Adam`
+    runs `adam_update` from within `apply`, so it is fast in Keras's stock
+    trainer too.
     """
     with torch.no_grad():
-        if _adam_in_place_applies(optimizer, variables):
-            _adam_in_place(optimizer, grads, variables)
+        if _keras_adam_without_extras(optimizer, variables) and adam_update(
+            optimizer, grads, variables, optimizer.learning_rate
+        ):
+            optimizer.iterations.assign_add(1)
             return True
         optimizer.apply(grads, variables)
         return False
 
 
-def _adam_in_place_applies(optimizer, variables) -> bool:
-    # Keras's torch Adam exactly (not a subclass that may change the update),
-    # read through the private slots Keras's own torch Adam reads: a Keras
-    # release that renames them falls back to `optimizer.apply`.
+def _keras_adam_without_extras(optimizer, variables) -> bool:
+    # Keras's torch Adam or the zoo's exactly (not a subclass that may change
+    # the update).
     kind = type(optimizer)
     return (
-        kind.__name__ == "Adam"
-        and kind.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
-        and all(
-            hasattr(optimizer, slot)
-            for slot in ("_momentums", "_velocities", "_get_variable_index")
-        )
-        and all(
-            isinstance(value, (int, float))
-            for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
-        )
+        (kind.__module__, kind.__name__) in _ADAM_CLASSES
         and optimizer.built
-        and bool(variables)
-        and not optimizer.amsgrad
         and optimizer.clipnorm is None
         and optimizer.clipvalue is None
         and optimizer.global_clipnorm is None
@@ -129,25 +129,36 @@ def _adam_in_place_applies(optimizer, variables) -> bool:
         and optimizer.loss_scale_factor is None
         and not optimizer.gradient_accumulation_steps
         and all(
-            v.constraint is None
-            and not v.overwrite_with_gradient
-            and v.dtype == "float32"
-            for v in variables
+            v.constraint is None and not v.overwrite_with_gradient for v in variables
         )
     )
 
 
-def _adam_in_place(optimizer, grads, variables):
+def adam_update(optimizer, grads, variables, learning_rate) -> bool:
+    """Keras's Adam update of `variables`, in place; False if it cannot.
+
+    The update step alone, as `Adam.update_step` computes it for every
+    variable (AMSGrad included); it does not advance `optimizer.iterations`.
+    It reads the private slots Keras's own torch Adam reads, so a Keras
+    release that renames them makes it return False, as do betas that are not
+    numbers and variables of several dtypes or devices.
+    """
+    if not _adam_update_applies(optimizer, variables):
+        return False
     values = [v.value for v in variables]
     indices = [optimizer._get_variable_index(v) for v in variables]
     momentums = [optimizer._momentums[i].value for i in indices]
     velocities = [optimizer._velocities[i].value for i in indices]
     scratch = _scratch_buffers(optimizer, values)
+    grads = [torch.as_tensor(g).to(values[0].dtype) for g in grads]
 
     # The step size stays a tensor: no host sync on an accelerator.
     dtype, device = values[0].dtype, values[0].device
-    step = optimizer.iterations.value.to(dtype) + 1
-    learning_rate = optimizer.learning_rate
+    # With gradient accumulation, `iterations` is a tensor (updates so far).
+    iterations = optimizer.iterations
+    if isinstance(iterations, keras.Variable):
+        iterations = iterations.value
+    step = torch.as_tensor(iterations, device=device).to(dtype) + 1
     if isinstance(learning_rate, keras.Variable):
         learning_rate = learning_rate.value
     learning_rate = torch.as_tensor(learning_rate, dtype=dtype, device=device)
@@ -158,17 +169,38 @@ def _adam_in_place(optimizer, grads, variables):
         / (1 - torch.pow(beta_1, step))
     )
 
-    # m += (g - m)(1 - β1);  v += (g² - v)(1 - β2)
-    torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-    torch._foreach_mul_(velocities, beta_2)
-    torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
-    # var -= α m / (√v + ε), with (√v + ε) / α built in the scratch buffers.
-    for buffer, velocity in zip(scratch, velocities):
-        torch.sqrt(velocity, out=buffer)
-    torch._foreach_add_(scratch, optimizer.epsilon)
-    torch._foreach_div_(scratch, alpha)
-    torch._foreach_addcdiv_(values, momentums, scratch, value=-1.0)
-    optimizer.iterations.assign_add(1)
+    with torch.no_grad():
+        # m += (g - m)(1 - β1);  v += (g² - v)(1 - β2)
+        torch._foreach_lerp_(momentums, grads, 1 - beta_1)
+        torch._foreach_mul_(velocities, beta_2)
+        torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
+        if optimizer.amsgrad:
+            velocity_hats = [optimizer._velocity_hats[i].value for i in indices]
+            torch._foreach_maximum_(velocity_hats, velocities)
+            velocities = velocity_hats
+        # var -= α m / (√v + ε), with (√v + ε) / α built in the scratch buffers.
+        torch._foreach_copy_(scratch, velocities)
+        torch._foreach_sqrt_(scratch)
+        torch._foreach_add_(scratch, optimizer.epsilon)
+        torch._foreach_div_(scratch, alpha)
+        torch._foreach_addcdiv_(values, momentums, scratch, value=-1.0)
+    return True
+
+
+def _adam_update_applies(optimizer, variables) -> bool:
+    slots = ("_momentums", "_velocities", "_get_variable_index")
+    if optimizer.amsgrad:
+        slots += ("_velocity_hats",)
+    return (
+        bool(variables)
+        and all(hasattr(optimizer, slot) for slot in slots)
+        and all(
+            isinstance(value, (int, float))
+            for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
+        )
+        and len({(v.value.dtype, v.value.device) for v in variables}) == 1
+        and variables[0].value.dtype.is_floating_point
+    )
 
 
 def _scratch_buffers(optimizer, values):
