@@ -1,24 +1,26 @@
-"""Speed of one Adam update on the torch backend, four ways.
+"""Speed of one Adam update on the torch backend, five ways.
 
 Times one Adam step on the parameters of a zoo network, in ms, for:
 
 - `keras.optimizers.Adam.apply` (Keras's torch Adam, what Keras's stock
-  trainer runs, e.g. for the VAE);
+  trainer runs with `keras.optimizers.Adam`);
 - `keras_latent.trainer.backends.torch.apply_gradients` (the zoo's
   multi-player trainer: Keras's Adam formula, updated in place);
+- `keras_latent.optimizers.Adam.apply` (the same in-place update inside
+  Keras's `apply`, what the stock trainer runs with it);
 - `torch.optim.Adam` with its CPU default (`foreach=False`) and with
   `foreach=True`.
 
 Every update gets the same fresh gradients. Runs are interleaved, in
 alternating order, `--repeats` times, each `--steps` updates after a warm-up;
-the table shows medians. The last column is the largest difference of the
-in-place update's parameters from Keras's after the timed steps, a check that
-the two compute the same update.
+the table shows medians. The last line gives the largest difference of the
+in-place updates' parameters from Keras's after all updates, a check that
+they compute the same update.
 
 Run from the repository root:
 
     python benchmarks/torch_adam_speed.py
-    python benchmarks/torch_adam_speed.py --network latent_constraints_critic
+    python benchmarks/torch_adam_speed.py --network celeba_latent_constraints_critic
 
 Set `MALLOC_MMAP_THRESHOLD_`/`MALLOC_TRIM_THRESHOLD_` (or preload jemalloc) to
 see how much of the difference is the C allocator returning freed memory to

@@ -1,6 +1,7 @@
 """Training throughput of keras-latent's `fit` against hand-written loops.
 
-For the VAE (stock Keras trainer via `compute_loss`) and the WGAN-GP (the
+For the VAE (stock Keras trainer via `compute_loss`, compiled with
+`keras_latent.optimizers.Adam` as in the recipes) and the WGAN-GP (the
 zoo's multi-player trainer), on each Keras backend, this measures images per
 second of `model.fit` next to a hand-written training loop with the same
 architecture, batch size and step definition, written the way one would on

@@ -89,20 +89,19 @@ def _broadcast_variables_once(model):
 
 
 def apply_gradients(optimizer, grads, variables) -> bool:
-    """Applies `grads` like `optimizer.apply`; returns True if done in place.
+    """Applies `grads` like `optimizer.apply`; returns True if it bypassed it.
 
     Keras's torch Adam (3.15) builds its update from five out-of-place
     `torch._foreach_*` results, each a fresh copy of every parameter. On CPU,
     glibc hands such large blocks back to the kernel when they are freed, so
     every step page-faults them in again: Keras's Adam costs 10.0 ms per step
-    on a 1.1M-parameter MLP where this in-place update costs 2.3 ms and
+    on a 1.1M-parameter MLP where the in-place `adam_update` costs 2.3 ms and
     `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). For Keras's
-    own Adam the phase trainer runs `adam_update` itself; any setting that
-    `optimizer.apply` handles around the update (clipping, weight decay, EMA,
-    loss scaling, gradient accumulation, constraints) and any other optimizer
-    go through `optimizer.apply` unchanged. `keras_latent.optimizers.Adam`
-    runs `adam_update` from within `apply`, so it is fast in Keras's stock
-    trainer too.
+    Adam or `keras_latent.optimizers.Adam` with nothing around the update
+    (no clipping, weight decay, EMA, loss scaling, gradient accumulation or
+    constraints) this runs `adam_update` directly; everything else goes
+    through `optimizer.apply`, where `keras_latent.optimizers.Adam` still
+    updates in place.
     """
     with torch.no_grad():
         if _keras_adam_without_extras(optimizer, variables) and adam_update(
@@ -134,6 +133,7 @@ def _keras_adam_without_extras(optimizer, variables) -> bool:
     )
 
 
+@torch.no_grad()
 def adam_update(optimizer, grads, variables, learning_rate) -> bool:
     """Keras's Adam update of `variables`, in place; False if it cannot.
 
@@ -143,9 +143,9 @@ def adam_update(optimizer, grads, variables, learning_rate) -> bool:
     release that renames them makes it return False, as do betas that are not
     numbers and variables of several dtypes or devices.
     """
-    if not _adam_update_applies(optimizer, variables):
-        return False
     values = [v.value for v in variables]
+    if not _adam_update_applies(optimizer, values):
+        return False
     indices = [optimizer._get_variable_index(v) for v in variables]
     momentums = [optimizer._momentums[i].value for i in indices]
     velocities = [optimizer._velocities[i].value for i in indices]
@@ -169,37 +169,36 @@ def adam_update(optimizer, grads, variables, learning_rate) -> bool:
         / (1 - torch.pow(beta_1, step))
     )
 
-    with torch.no_grad():
-        # m += (g - m)(1 - β1);  v += (g² - v)(1 - β2)
-        torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-        torch._foreach_mul_(velocities, beta_2)
-        torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
-        if optimizer.amsgrad:
-            velocity_hats = [optimizer._velocity_hats[i].value for i in indices]
-            torch._foreach_maximum_(velocity_hats, velocities)
-            velocities = velocity_hats
-        # var -= α m / (√v + ε), with (√v + ε) / α built in the scratch buffers.
-        torch._foreach_copy_(scratch, velocities)
-        torch._foreach_sqrt_(scratch)
-        torch._foreach_add_(scratch, optimizer.epsilon)
-        torch._foreach_div_(scratch, alpha)
-        torch._foreach_addcdiv_(values, momentums, scratch, value=-1.0)
+    # m += (g - m)(1 - β1);  v += (g² - v)(1 - β2)
+    torch._foreach_lerp_(momentums, grads, 1 - beta_1)
+    torch._foreach_mul_(velocities, beta_2)
+    torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
+    if optimizer.amsgrad:
+        velocity_hats = [optimizer._velocity_hats[i].value for i in indices]
+        torch._foreach_maximum_(velocity_hats, velocities)
+        velocities = velocity_hats
+    # var -= α m / (√v + ε), with (√v + ε) / α built in the scratch buffers.
+    torch._foreach_copy_(scratch, velocities)
+    torch._foreach_sqrt_(scratch)
+    torch._foreach_add_(scratch, optimizer.epsilon)
+    torch._foreach_div_(scratch, alpha)
+    torch._foreach_addcdiv_(values, momentums, scratch, value=-1.0)
     return True
 
 
-def _adam_update_applies(optimizer, variables) -> bool:
+def _adam_update_applies(optimizer, values) -> bool:
     slots = ("_momentums", "_velocities", "_get_variable_index")
     if optimizer.amsgrad:
         slots += ("_velocity_hats",)
     return (
-        bool(variables)
+        bool(values)
         and all(hasattr(optimizer, slot) for slot in slots)
         and all(
             isinstance(value, (int, float))
             for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
         )
-        and len({(v.value.dtype, v.value.device) for v in variables}) == 1
-        and variables[0].value.dtype.is_floating_point
+        and len({(t.dtype, t.device) for t in values}) == 1
+        and values[0].dtype.is_floating_point
     )
 
 
