@@ -87,9 +87,12 @@ class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
             layers.Flatten(),
             layers.Dense(self.dense_units, activation="relu"),
             layers.Dropout(self.dropout),
+            # float32 probabilities under mixed precision too, as Keras
+            # advises for a model's last layer.
             layers.Dense(
                 len(self.class_names),
                 activation="sigmoid" if self.multi_label else "softmax",
+                dtype="float32",
             ),
         ]
         self.network = networks.Sequential(stack, name="network")

@@ -83,7 +83,7 @@ class _LatentAttributeClassifier(keras.Model):
         if training:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
             mean = mean + std * noise
-        return self.critic(mean, training=training)
+        return ops.cast(self.critic(mean, training=training), "float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
@@ -357,11 +357,17 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             (batch_size, self.latent_dim), seed=self.seed_generator
         )
 
+    def _critic_logits(self, z, y, training=False):
+        return ops.cast(self.critic([z, y], training=training), "float32")
+
     def apply_actor(self, z, y, training: bool = False):
         """z' = (1 − g)·z + g·dz, the actor's gated residual step."""
         z = ops.convert_to_tensor(z, "float32")
         y = ops.convert_to_tensor(y, "float32")
-        delta, gate_logits = ops.split(self.actor([z, y], training=training), 2, -1)
+        # The networks compute in the dtype policy's dtype (bfloat16 under
+        # mixed precision); the model's own math stays float32.
+        outputs = ops.cast(self.actor([z, y], training=training), "float32")
+        delta, gate_logits = ops.split(outputs, 2, -1)
         gate = ops.sigmoid(gate_logits)
         return (1.0 - gate) * z + gate * delta
 
@@ -376,13 +382,13 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         ) < ops.cast(self.prior_fake_fraction, "float32")
         z_fake = ops.where(from_prior, z_prior, z_actor)
 
-        real_logits = self.critic([z_real, y], training=training)
-        fake_logits = self.critic([z_fake, y], training=training)
+        real_logits = self._critic_logits(z_real, y, training=training)
+        fake_logits = self._critic_logits(z_fake, y, training=training)
         fakes = [fake_logits]
         weights = [ops.ones_like(fake_logits)]
         if self.mismatched_labels:
             y_other = keras.random.shuffle(y, axis=0, seed=self.seed_generator)
-            fakes.append(self.critic([z_real, y_other], training=training))
+            fakes.append(self._critic_logits(z_real, y_other, training=training))
             # A shuffle can hand an example labels equal to its own; those
             # pairs are real, so they must not count as fakes.
             differs = ops.max(ops.abs(y_other - y), axis=-1, keepdims=True) > 0.5
@@ -397,7 +403,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         epsilon = keras.random.uniform((batch_size, 1), seed=self.seed_generator)
         interpolates = epsilon * z_real + (1.0 - epsilon) * z_fake
         penalty = losses.gradient_penalty(
-            lambda z: self.critic([z, y], training=training), interpolates
+            lambda z: self._critic_logits(z, y, training=training), interpolates
         )
         loss = loss + self.gradient_penalty_weight * penalty
         logs = {
@@ -415,7 +421,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         batch_size = ops.shape(y)[0]
         z = self._prior(batch_size)
         z_new = self.apply_actor(z, y, training=training)
-        logits = self.critic([z_new, y], training=training)
+        logits = self._critic_logits(z_new, y, training=training)
         distance = ops.mean(latent_distance(z_new, z, self.latent_std))
         loss = ops.mean(losses.sigmoid_cross_entropy(logits, 1.0))
         loss = loss + self.distance_weight * distance
@@ -1031,7 +1037,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             )
         labels = self._apply_targets(self._current_labels(z, batch_size), targets)
         realism = predict_in_batches(
-            lambda z, y: ops.sigmoid(self.critic([z, y])), (z, labels), batch_size
+            lambda z, y: ops.sigmoid(self._critic_logits(z, y)), (z, labels), batch_size
         )[:, 0]
         verdicts["realism"] = realism > threshold
         return verdicts
@@ -1073,7 +1079,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             ]
 
             def objective(z, z0=z0, y=y, targets=targets):
-                realism_logits = self.critic([z, y])[:, 0]
+                realism_logits = self._critic_logits(z, y)[:, 0]
                 loss = realism_weight * losses.sigmoid_cross_entropy(
                     realism_logits, 1.0
                 )

@@ -122,13 +122,15 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
     def encode(self, images, training: bool = False):
         """Returns the posterior `(mean, std)` of q(z|x), each `(batch, latent)`."""
         validate_images(images, self.image_shape)
-        stats = self.encoder(images, training=training)
+        # Networks compute in the dtype policy's dtype (bfloat16 under
+        # mixed precision); the model's own math stays float32.
+        stats = ops.cast(self.encoder(images, training=training), "float32")
         mean, raw_std = ops.split(stats, 2, axis=-1)
         # The floor keeps log σ² finite when softplus underflows.
         return mean, ops.softplus(raw_std) + 1e-6
 
     def decode_logits(self, z, training: bool = False):
-        return self.decoder(z, training=training)
+        return ops.cast(self.decoder(z, training=training), "float32")
 
     def decode(self, z, training: bool = False):
         """Returns the decoder's mean image in [0, 1], `(batch, H, W, C)`."""

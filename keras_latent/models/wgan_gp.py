@@ -155,6 +155,14 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         validate_images(images, self.image_shape, argument="x")
         return ops.cast(images, "float32") * 2.0 - 1.0
 
+    # The networks compute in the dtype policy's dtype (bfloat16 under mixed
+    # precision); the losses and the penalty stay float32.
+    def _generate(self, noise, training):
+        return ops.cast(ops.tanh(self.generator(noise, training=training)), "float32")
+
+    def _criticize(self, images, training):
+        return ops.cast(self.critic(images, training=training), "float32")
+
     def _noise(self, batch_size):
         return keras.random.normal(
             (batch_size, self.latent_dim), seed=self.seed_generator
@@ -164,16 +172,16 @@ class WGANGP(PresetMixin, MultiPlayerModel):
         real = self._real_images(data)
         batch_size = ops.shape(real)[0]
         fake = ops.stop_gradient(
-            ops.tanh(self.generator(self._noise(batch_size), training=training))
+            self._generate(self._noise(batch_size), training=training)
         )
-        real_scores = self.critic(real, training=training)
-        fake_scores = self.critic(fake, training=training)
+        real_scores = self._criticize(real, training=training)
+        fake_scores = self._criticize(fake, training=training)
         epsilon = keras.random.uniform(
             (batch_size,) + (1,) * len(self.image_shape), seed=self.seed_generator
         )
         interpolates = epsilon * real + (1.0 - epsilon) * fake
         penalty = losses.gradient_penalty(
-            lambda x: self.critic(x, training=training), interpolates
+            lambda x: self._criticize(x, training=training), interpolates
         )
         loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
         loss = loss + self.gradient_penalty_weight * penalty
@@ -182,14 +190,16 @@ class WGANGP(PresetMixin, MultiPlayerModel):
 
     def generator_loss(self, data, training=True):
         batch_size = ops.shape(keras.utils.unpack_x_y_sample_weight(data)[0])[0]
-        fake = ops.tanh(self.generator(self._noise(batch_size), training=training))
-        return losses.wasserstein_generator_loss(self.critic(fake, training=training))
+        fake = self._generate(self._noise(batch_size), training=training)
+        return losses.wasserstein_generator_loss(
+            self._criticize(fake, training=training)
+        )
 
     # -- inference ----------------------------------------------------------------
 
     def call(self, z, training: bool = False):
         """Maps noise `(batch, latent_dim)` to images in [0, 1]."""
-        return (ops.tanh(self.generator(z, training=training)) + 1.0) / 2.0
+        return (self._generate(z, training=training) + 1.0) / 2.0
 
     def generate(
         self, num_samples: int, seed: int | None = None, batch_size: int = 256

@@ -84,7 +84,11 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
                 a `PlayerOptimizers`. Defaults to `None`.
             **kwargs: passed to `keras.Model.compile` (e.g. `run_eagerly`,
                 `jit_compile`, `steps_per_execution`). A `loss` is not
-                accepted: the phases define the losses.
+                accepted: the phases define the losses. Under the
+                `"mixed_float16"` dtype policy each player's optimizer is
+                wrapped in a `keras.optimizers.LossScaleOptimizer`, as
+                Keras wraps a single optimizer, unless
+                `auto_scale_loss=False`.
         """
         if kwargs.get("loss") is not None:
             raise ValueError(
@@ -102,10 +106,14 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
                 f"for the players {sorted(self.players())}, or a "
                 f"PlayerOptimizers. Received: {optimizer!r}"
             )
+        auto_scale_loss = kwargs.pop("auto_scale_loss", True)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            optimizer = optimizer.with_loss_scaling()
         optimizer.set_player_variables(
             {name: self.player_variables(name) for name in self.players()}
         )
-        super().compile(optimizer=optimizer, **kwargs)
+        # Keras would wrap the container itself, which applies no gradients.
+        super().compile(optimizer=optimizer, auto_scale_loss=False, **kwargs)
         self._build_trackers()
         if self.built:
             self.optimizer.build(self.trainable_variables)

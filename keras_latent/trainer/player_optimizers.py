@@ -60,6 +60,20 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
                 f"No optimizer for player '{player}'. Players: {self.players}"
             ) from None
 
+    def with_loss_scaling(self) -> PlayerOptimizers:
+        """A container of the same optimizers, each in a `LossScaleOptimizer`.
+
+        Players whose optimizer already is one keep it. For mixed_float16
+        training; `MultiPlayerModel.compile` calls it.
+        """
+        wrapped = {
+            player: opt
+            if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+            else keras.optimizers.LossScaleOptimizer(opt)
+            for player, opt in self._player_optimizers.items()
+        }
+        return PlayerOptimizers(wrapped, name=self.name)
+
     def set_player_variables(self, player_variables: dict) -> None:
         """Tells the container which variables each player's optimizer owns."""
         missing = set(player_variables) - set(self._player_optimizers)

@@ -41,8 +41,13 @@ class _State:
         return tuple(self.get(variables) for variables in self.groups)
 
 
-def _run_phase(model, phase, data, current, training):
-    """Runs `phase` statelessly; returns `(loss, (logs, new model values))`."""
+def _run_phase(model, phase, data, current, training, optimizer=None):
+    """Runs `phase` statelessly; returns `(loss, (logs, new model values))`.
+
+    When training, the gradients are those of `optimizer.scale_loss(loss)`:
+    a LossScaleOptimizer's (mixed_float16) or a `loss_scale_factor`'s scale,
+    which `apply` divides out. The returned loss is unscaled.
+    """
     player = model.player_variables(phase.player) if training else []
     player_ids = {id(v) for v in player}
 
@@ -59,8 +64,17 @@ def _run_phase(model, phase, data, current, training):
 
     if not training:
         return loss_of([])
-    grad_fn = jax.value_and_grad(loss_of, has_aux=True)
-    return grad_fn(current.get(player))
+
+    def scaled_loss_of(player_values):
+        loss, (logs, updated) = loss_of(player_values)
+        mapping = list(zip(optimizer.variables, current.get(optimizer.variables)))
+        with keras.StatelessScope(state_mapping=mapping):
+            scaled = optimizer.scale_loss(loss)
+        return scaled, (loss, logs, updated)
+
+    grad_fn = jax.grad(scaled_loss_of, has_aux=True)
+    grads, (loss, logs, updated) = grad_fn(current.get(player))
+    return (loss, (logs, updated)), grads
 
 
 def _update_trackers(model, current, phase, loss, logs):
@@ -87,7 +101,7 @@ def train_step(model, state, data):
         optimizer = model.optimizer[phase.player]
         for _ in range(phase.repeat):
             (loss, (logs, updated)), grads = _run_phase(
-                model, phase, data, current, training=True
+                model, phase, data, current, training=True, optimizer=optimizer
             )
             current.set(current.model_variables, updated)
             new_values, new_optimizer_values = optimizer.stateless_apply(

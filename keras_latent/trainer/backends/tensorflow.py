@@ -28,7 +28,9 @@ def train_step(model, data):
         for _ in range(phase.repeat):
             with tf.GradientTape() as tape:
                 loss, logs = phase.compute(data, training=True)
-                scaled = _replica_share(loss)
+                # `scale_loss`: a LossScaleOptimizer's (mixed_float16) or a
+                # `loss_scale_factor`'s scale, which `apply` divides out.
+                scaled = _replica_share(optimizer.scale_loss(loss))
             optimizer.apply(_gradients(tape, scaled, variables), variables)
             model.update_phase_trackers(phase, loss, logs)
     return model.get_metrics_result()

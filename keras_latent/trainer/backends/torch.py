@@ -218,7 +218,9 @@ def train_step(model, data):
         optimizer = model.optimizer[phase.player]
         for _ in range(phase.repeat):
             loss, logs = phase.compute(data, training=True)
-            grads = _gradients(loss, variables)
+            # `scale_loss`: a LossScaleOptimizer's (mixed_float16) or a
+            # `loss_scale_factor`'s scale, which `apply` divides out.
+            grads = _gradients(optimizer.scale_loss(loss), variables)
             apply_gradients(optimizer, grads, variables)
             loss, logs = _averaged_logs(loss.detach(), _detach(logs))
             model.update_phase_trackers(phase, loss, logs)
