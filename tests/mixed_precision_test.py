@@ -78,6 +78,21 @@ def test_latent_constraints_trains(policy):
     after = _weights(model.critic) + _weights(model.actor)
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))
 
+    # A new attribute critic, and the edits and samples that use it.
+    _assert_finite(
+        model.fit_attribute_critic(
+            IMAGES, LABELS[:, :1], ["c"], hidden_units=(8,), epochs=1, verbose=0
+        )
+    )
+    for outputs in (
+        model.transform(IMAGES[:4], {"c": 1}, method="optimize"),
+        model.transform(IMAGES[:4], {"a": 1}, method="actor"),
+        model.generate({"a": 1}, num_samples=4, seed=0),
+    ):
+        assert outputs.dtype == np.float32 and np.all(np.isfinite(outputs))
+    scores = model.attribute_scores(IMAGES[:4], ["c"])["c"]
+    assert scores.dtype == np.float32 and np.all((scores >= 0) & (scores <= 1))
+
 
 @pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
 def test_loss_scaled_player_optimizers_survive_a_keras_file(policy, tmp_path):

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_latent import losses
+from keras_latent import losses, optimizers
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
     check_choice,
@@ -79,7 +79,10 @@ class _LatentAttributeClassifier(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=False):
-        mean, std = inputs["z_mean"], inputs["z_std"]
+        # Keras casts a mixed-precision model's inputs to 16 bits; the noise
+        # and the sum stay float32 (TensorFlow does not mix float dtypes).
+        mean = ops.cast(inputs["z_mean"], "float32")
+        std = ops.cast(inputs["z_std"], "float32")
         if training:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
             mean = mean + std * noise
@@ -539,7 +542,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             network, seed=self.seed, name="attribute_critic_trainer"
         )
         trainer.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
+            # Keras's Adam, updated in place on torch (Keras's stock trainer).
+            optimizer=optimizers.Adam(learning_rate),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True)
             if categorical
             else keras.losses.BinaryCrossentropy(from_logits=True),
@@ -1000,7 +1004,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             if id(network) not in outputs:
                 outputs[id(network)] = predict_in_batches(
                     lambda t, n=network, kind=label_type: _critic_probabilities(
-                        n(t), kind
+                        ops.cast(n(t), "float32"), kind
                     ),
                     z,
                     batch_size,
@@ -1085,7 +1089,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 )
                 passed = realism_logits > float(np.log(threshold / (1 - threshold)))
                 for (network, column, label_type), target in zip(critics, targets):
-                    logits = network(z)
+                    logits = ops.cast(network(z), "float32")
                     if label_type == "categorical":
                         log_p = ops.log_softmax(logits, axis=-1)[:, column]
                         loss = loss - attribute_weight * target * log_p
