@@ -37,9 +37,6 @@ class Adam(keras.optimizers.Adam):
     ```
     """
 
-    def __init__(self, learning_rate=0.001, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         if keras.backend.backend() == "torch":
             # Imported here: only the trainer's backend modules import torch.

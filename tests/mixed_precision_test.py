@@ -39,16 +39,20 @@ def _assert_finite(history):
         assert np.all(np.isfinite(values)), (key, values)
 
 
-@pytest.mark.parametrize("policy", POLICIES, indirect=True)
-def test_vae_trains_and_generates_float32(policy):
-    model = tiny_vae()
-    assert model.encoder.compute_dtype == policy.split("_")[1]
-    model.compile(optimizer="adam")
+def _assert_trains_and_generates_float32(model):
     before = _weights(model)
     _assert_finite(model.fit(IMAGES, batch_size=16, epochs=2, verbose=0))
     assert _moved(before, model)
     samples = model.generate(3, seed=0)
     assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
+
+
+@pytest.mark.parametrize("policy", POLICIES, indirect=True)
+def test_vae_trains_and_generates_float32(policy):
+    model = tiny_vae()
+    assert model.encoder.compute_dtype == policy.split("_")[1]
+    model.compile(optimizer="adam")
+    _assert_trains_and_generates_float32(model)
 
 
 @pytest.mark.parametrize("policy", POLICIES, indirect=True)
@@ -60,11 +64,7 @@ def test_wgan_gp_trains_and_generates_float32(policy):
             model.optimizer[player], keras.optimizers.LossScaleOptimizer
         )
         assert wrapped == (policy == "mixed_float16")
-    before = _weights(model)
-    _assert_finite(model.fit(IMAGES, batch_size=16, epochs=2, verbose=0))
-    assert _moved(before, model)
-    samples = model.generate(3, seed=0)
-    assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
+    _assert_trains_and_generates_float32(model)
 
 
 @pytest.mark.parametrize("policy", POLICIES, indirect=True)

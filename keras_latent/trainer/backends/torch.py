@@ -12,13 +12,6 @@ _SYNCED = weakref.WeakSet()
 # Per optimizer, one reusable buffer per variable for the in-place Adam update.
 _ADAM_SCRATCH = weakref.WeakKeyDictionary()
 
-# Optimizers whose update is exactly `adam_update`: Keras's torch Adam and
-# `keras_latent.optimizers.Adam`.
-_ADAM_CLASSES = {
-    ("keras.src.backend.torch.optimizers.torch_adam", "Adam"),
-    ("keras_latent.optimizers", "Adam"),
-}
-
 
 def _world_size():
     if dist.is_available() and dist.is_initialized():
@@ -97,11 +90,10 @@ def apply_gradients(optimizer, grads, variables) -> bool:
     every step page-faults them in again: Keras's Adam costs 10.0 ms per step
     on a 1.1M-parameter MLP where the in-place `adam_update` costs 2.3 ms and
     `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). For Keras's
-    Adam or `keras_latent.optimizers.Adam` with nothing around the update
-    (no clipping, weight decay, EMA, loss scaling, gradient accumulation or
-    constraints) this runs `adam_update` directly; everything else goes
-    through `optimizer.apply`, where `keras_latent.optimizers.Adam` still
-    updates in place.
+    Adam with nothing around the update (no clipping, weight decay, EMA, loss
+    scaling, gradient accumulation or constraints) this runs `adam_update`
+    directly; everything else goes through `optimizer.apply`, where
+    `keras_latent.optimizers.Adam` runs `adam_update` itself.
     """
     with torch.no_grad():
         if _keras_adam_without_extras(optimizer, variables) and adam_update(
@@ -114,11 +106,11 @@ def apply_gradients(optimizer, grads, variables) -> bool:
 
 
 def _keras_adam_without_extras(optimizer, variables) -> bool:
-    # Keras's torch Adam or the zoo's exactly (not a subclass that may change
-    # the update).
+    # Keras's torch Adam exactly (not a subclass that may change the update).
     kind = type(optimizer)
     return (
-        (kind.__module__, kind.__name__) in _ADAM_CLASSES
+        kind.__name__ == "Adam"
+        and kind.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
         and optimizer.built
         and optimizer.clipnorm is None
         and optimizer.clipvalue is None
