@@ -84,6 +84,14 @@ flags.DEFINE_bool(
     "optimizer fit uses: separates what Keras's layers cost from what the "
     "trainer costs.",
 )
+flags.DEFINE_enum(
+    "jit_compile",
+    "auto",
+    ["auto", "true", "false"],
+    "Keras `compile(jit_compile=...)` for fit (true on torch: `torch.compile`; "
+    "on TensorFlow the hand-written `tf.function` follows fit's setting). The "
+    "warm-up steps include the compilation; the JSON records their seconds.",
+)
 flags.DEFINE_string("output", None, "Optional JSON file for all results.")
 flags.DEFINE_integer(
     "steps_per_execution",
@@ -123,6 +131,7 @@ _FORWARDED = [
     "models",
     "batch_size",
     "steps_per_execution",
+    "jit_compile",
     "steps",
     "warmup_steps",
     "repeats",
@@ -187,22 +196,30 @@ def _wgan_config():
     }
 
 
+def _jit_compile():
+    return {"auto": "auto", "true": True, "false": False}[FLAGS.jit_compile]
+
+
 def _build_zoo_model(model_name):
     """A fresh, compiled zoo model; hand-written loops borrow its networks."""
     import keras_latent
     from keras_latent.models import VAE, WGANGP
 
+    settings = {
+        "steps_per_execution": FLAGS.steps_per_execution,
+        "jit_compile": _jit_compile(),
+    }
     if model_name == "vae":
         model = VAE(**_vae_config())
         # The recipes' optimizer: Keras's Adam, updated in place on torch.
         model.compile(
             optimizer=keras_latent.optimizers.Adam(FLAGS.vae_learning_rate),
-            steps_per_execution=FLAGS.steps_per_execution,
+            **settings,
         )
     else:
         model = WGANGP(**_wgan_config())
         # Adam(1e-4, beta_1=0, beta_2=0.9) for both players.
-        model.compile(steps_per_execution=FLAGS.steps_per_execution)
+        model.compile(**settings)
     return model
 
 
@@ -255,13 +272,18 @@ def _timed(loop):
 def _measure(runners, steps, warmup_steps, repeats):
     """Times `steps` steps of each runner `repeats` times, interleaved.
 
-    Returns `{name: {"steps": [seconds], "call": [seconds]}}`: "steps" spans the
-    first step to the last (for `fit`, what its callbacks see), "call" also
-    includes `fit`'s fixed cost per call (data adapter, iterator, callbacks).
+    Returns `{name: {"steps": [seconds], "call": [seconds], "warmup": seconds}}`:
+    "steps" spans the first step to the last (for `fit`, what its callbacks
+    see), "call" also includes `fit`'s fixed cost per call (data adapter,
+    iterator, callbacks), "warmup" is the untimed warm-up call, compilation
+    included.
     """
-    for run in runners.values():
-        run(warmup_steps)
-    seconds = {name: {"steps": [], "call": []} for name in runners}
+    warmup = {}
+    for name, run in runners.items():
+        warmup[name] = run(warmup_steps)[1]
+    seconds = {
+        name: {"steps": [], "call": [], "warmup": warmup[name]} for name in runners
+    }
     order = list(runners)
     for _ in range(repeats):
         # Alternating the order (ABBA...) cancels a steady drift of the
@@ -911,6 +933,7 @@ def _benchmark(backend, model_name):
         "steps": steps,
         "warmup_steps": FLAGS.warmup_steps,
         "jit_compile": bool(zoo.jit_compile),
+        "jit_compile_flag": FLAGS.jit_compile,
         "trainable_params": params,
         "seconds": seconds,
         "images_per_second": throughput,
@@ -963,12 +986,15 @@ def _table(results):
     ]
     for result in results:
         speed = result["images_per_second"]
-        baselines = [("hand_written", result["backend"])]
+        backend = result["backend"]
+        if result.get("jit_compile_flag", "auto") != "auto":
+            backend += f", fit jit_compile={result['jit_compile_flag']}"
+        baselines = [("hand_written", backend)]
         if "hand_written_keras_layers" in speed:
             baselines.append(
                 (
                     "hand_written_keras_layers",
-                    f"{result['backend']} (Keras layers + Adam)",
+                    f"{backend} (Keras layers + Adam)",
                 )
             )
         for key, label in baselines:
@@ -1000,6 +1026,13 @@ def main(argv):
         "timed from its first step to the end of its epoch (its fixed cost per "
         "call is in the JSON's fit_call_images_per_second)."
     )
+    if FLAGS.jit_compile != "auto":
+        for result in results:
+            print(
+                f"{result['model']} on {result['backend']}: fit's warm-up call "
+                f"({FLAGS.warmup_steps} steps, compilation included) took "
+                f"{result['seconds']['fit']['warmup']:.1f} s."
+            )
     if FLAGS.output:
         Path(FLAGS.output).write_text(json.dumps(results, indent=2) + "\n")
     if failed:

@@ -1,5 +1,7 @@
 """The multi-player trainer, on whichever backend KERAS_BACKEND selects."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -57,6 +59,26 @@ def test_penalty_is_differentiated_twice_inside_fit(repeat):
     np.testing.assert_allclose(to_numpy(model.critic.weights[0]), expected, rtol=1e-4)
     assert set(history.history) == {"penalty_loss"}
     assert int(model.optimizer["critic"].iterations) == 2 * repeat
+
+
+def test_jit_compile_true_compiles_where_the_phases_can():
+    w0 = np.array([[0.3], [0.4], [1.2]], "float32")
+    model = PenaltyOnly(w0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.compile(jit_compile=True)
+    turned_off = [w for w in caught if "jit_compile=True" in str(w.message)]
+    if keras.backend.backend() == "torch":
+        # torch.compile cannot run the phases; Keras's warning, then eager.
+        assert model.jit_compile is False
+        assert turned_off
+    else:
+        assert model.jit_compile is True
+        assert not turned_off
+    x = np.random.rand(8, 3).astype("float32")
+    model.fit(x, batch_size=8, epochs=2, verbose=0)
+    expected = sgd_on_penalty(w0.astype("float64"), 0.1, steps=2)
+    np.testing.assert_allclose(to_numpy(model.critic.weights[0]), expected, rtol=1e-4)
 
 
 class CriticOnly(WGANGP):

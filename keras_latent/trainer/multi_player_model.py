@@ -39,6 +39,9 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
         super().__init__(*args, **kwargs)
         self._phases = None
         self._phase_trackers = {}
+        # Keras's own switch: with False, `compile(jit_compile=True)` warns and
+        # trains uncompiled (on torch) instead of failing inside torch.compile.
+        self.supports_jit = backends.current().SUPPORTS_JIT_COMPILE
 
     # -- what subclasses describe -------------------------------------------------
 
@@ -84,7 +87,8 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
                 a `PlayerOptimizers`. Defaults to `None`.
             **kwargs: passed to `keras.Model.compile` (e.g. `run_eagerly`,
                 `jit_compile`, `steps_per_execution`). A `loss` is not
-                accepted: the phases define the losses. Under the
+                accepted: the phases define the losses. On torch the phases
+                run eagerly: `jit_compile=True` warns and is turned off. Under the
                 `"mixed_float16"` dtype policy each player's optimizer is
                 wrapped in a `keras.optimizers.LossScaleOptimizer`, as
                 Keras wraps a single optimizer, unless

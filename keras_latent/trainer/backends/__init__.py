@@ -7,6 +7,9 @@ implements the same three functions for one backend:
 - `test_step(model, *args)`: evaluate every phase's loss without updates.
 - `input_gradients(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, differentiable
   again, for gradient penalties.
+
+and the constant `SUPPORTS_JIT_COMPILE`: whether `compile(jit_compile=True)`
+(XLA, `jax.jit`, `torch.compile`) may compile the phases.
 """
 
 import importlib

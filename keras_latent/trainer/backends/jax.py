@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import keras
 
+SUPPORTS_JIT_COMPILE = True
+
 
 class _State:
     """Current values of all of a model's variables, keyed by variable."""

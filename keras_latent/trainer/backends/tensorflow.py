@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+SUPPORTS_JIT_COMPILE = True
+
 
 def _gradients(tape, loss, variables):
     grads = tape.gradient(loss, variables)

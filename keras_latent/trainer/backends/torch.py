@@ -6,6 +6,12 @@ import keras
 import torch
 import torch.distributed as dist
 
+# `torch.compile` of the phases is not supported: the penalties' double
+# backward breaks its graphs, and Inductor (torch 2.13) crashes compiling a
+# WGAN-GP step. `MultiPlayerModel` turns `jit_compile=True` off with Keras's
+# warning.
+SUPPORTS_JIT_COMPILE = False
+
 # Models whose variables were broadcast from rank 0 (data-parallel training).
 _SYNCED = weakref.WeakSet()
 
