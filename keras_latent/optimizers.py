@@ -13,9 +13,10 @@ class Adam(keras.optimizers.Adam):
     variables and config, so checkpoints move freely between the two. On
     TensorFlow and JAX it is Keras's Adam unchanged. On torch, Keras's Adam
     (3.15) builds each update from five out-of-place results, each a fresh copy
-    of every parameter, which costs 10.0 ms per step on a 1.1M-parameter MLP
-    where this update, done in place, costs 2.3 ms and `torch.optim.Adam`
-    2.7 ms (`benchmarks/torch_adam_speed.py`). Clipping, weight decay, EMA,
+    of every parameter, which costs 7.6–10 ms per step on a 1.1M-parameter MLP
+    where this update, done in place, costs 3.3–3.6 ms and `torch.optim.Adam`
+    3.0–3.6 ms on a 2-core CPU (`python benchmarks/torch_adam_speed.py`; the
+    README's Benchmarks section). Clipping, weight decay, EMA,
     loss scaling and gradient accumulation stay Keras's own, around the
     update.
 

@@ -52,7 +52,7 @@ def list_presets() -> list[str]:
     Example:
 
     ```python
-    keras_latent.list_presets()  # ['mnist_vae', 'mnist_wgan_gp', ...]
+    keras_latent.list_presets()  # ['celeba_attribute_classifier', ...]
     ```
     """
     root = builtin_preset_dir()

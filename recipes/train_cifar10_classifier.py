@@ -4,10 +4,13 @@
 
 The packed CIFAR-10 data is a 5,000-image train subset decoded from JPEGs, with
 no test images. The recipe holds out the last 50 images of each class (500) for
-reporting and trains on the other 4,500.
+reporting and trains on the other 4,500. Resumes from `--backup_dir` if a
+run was interrupted.
 """
 
+import json
 import os
+import shutil
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -23,6 +26,7 @@ from keras_latent.models import ImageClassifier  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Folder with cifar10_subset/ (default: auto).")
 flags.DEFINE_string("output", "zoo/cifar10_classifier", "Preset directory.")
+flags.DEFINE_string("backup_dir", "runs/cifar10_classifier", "Resume from.")
 flags.DEFINE_integer("epochs", 30, "Training epochs.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("held_out_per_class", 50, "Last images of each class held out.")
@@ -40,6 +44,33 @@ CLASS_NAMES = (
     "ship",
     "truck",
 )
+
+
+def resume(model):
+    """Returns `(model, epochs done)`: the checkpoint's, else `(model, 0)`.
+
+    BackupAndRestore cannot serve here: every epoch is its own `fit` call, on
+    freshly augmented images.
+    """
+    checkpoint = os.path.join(FLAGS.backup_dir, "checkpoint.keras")
+    if not os.path.exists(checkpoint):
+        return model, 0
+    with open(os.path.join(FLAGS.backup_dir, "progress.json")) as f:
+        done = json.load(f)["epochs_done"]
+    print(f"Resuming after epoch {done} from {checkpoint}")
+    return keras.saving.load_model(checkpoint), done
+
+
+def save_checkpoint(model, epochs_done):
+    """Saves the model and its optimizer; a crash mid-save keeps the last one."""
+    os.makedirs(FLAGS.backup_dir, exist_ok=True)
+    checkpoint = os.path.join(FLAGS.backup_dir, "checkpoint.keras")
+    model.save(checkpoint + ".tmp.keras")
+    os.replace(checkpoint + ".tmp.keras", checkpoint)
+    progress = os.path.join(FLAGS.backup_dir, "progress.json")
+    with open(progress + ".tmp", "w") as f:
+        json.dump({"epochs_done": epochs_done}, f)
+    os.replace(progress + ".tmp", progress)
 
 
 def main(argv):
@@ -75,8 +106,9 @@ def main(argv):
             keras.layers.RandomTranslation(0.1, 0.1),
         ]
     )
+    model, first_epoch = resume(model)
     clock = publishing.Stopwatch()
-    for _ in range(FLAGS.epochs):
+    for epoch in range(first_epoch, FLAGS.epochs):
         # Augmentation outside the model keeps the preset a plain classifier.
         model.fit(
             keras.ops.convert_to_numpy(augment(x_train, training=True)),
@@ -85,7 +117,10 @@ def main(argv):
             batch_size=FLAGS.batch_size,
             verbose=2,
         )
+        save_checkpoint(model, epoch + 1)
     wall = clock.seconds()
+    # Like BackupAndRestore: a finished run leaves no checkpoint behind.
+    shutil.rmtree(FLAGS.backup_dir, ignore_errors=True)
     accuracy = float((model.predict_proba(x_val).argmax(-1) == y_val).mean())
     print(f"held-out accuracy: {accuracy:.4f}")
 

@@ -1,6 +1,8 @@
 """Trains `mnist_classifier`, the independent judge of generated digits.
 
 python recipes/train_mnist_classifier.py --output zoo/mnist_classifier
+
+Resumes from `--backup_dir` if a run was interrupted.
 """
 
 import os
@@ -19,6 +21,9 @@ from keras_latent.models import ImageClassifier  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "Folder with mnist/mnist.npz (default: auto).")
 flags.DEFINE_string("output", "zoo/mnist_classifier", "Preset directory to write.")
+flags.DEFINE_string(
+    "backup_dir", "runs/mnist_classifier", "Checkpoints to resume from."
+)
 flags.DEFINE_integer("epochs", 4, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
@@ -39,15 +44,21 @@ def main(argv):
         metrics=["accuracy"],
     )
     clock = publishing.Stopwatch()
-    history = model.fit(
-        x_train, y_train, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, verbose=2
+    model.fit(
+        x_train,
+        y_train,
+        epochs=FLAGS.epochs,
+        batch_size=FLAGS.batch_size,
+        verbose=2,
+        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
     )
     wall = clock.seconds()
     probabilities = model.predict_proba(x_test)
     accuracy = float((probabilities.argmax(-1) == y_test).mean())
     print(f"test accuracy: {accuracy:.4f}")
 
-    steps = len(history.history["loss"]) * int(np.ceil(len(x_train) / FLAGS.batch_size))
+    # All epochs, also when a resumed fit ran only the last ones.
+    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
     metadata = {
         "recipe": "recipes/train_mnist_classifier.py",
         "command": publishing.command_line(),

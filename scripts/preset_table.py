@@ -77,7 +77,9 @@ def main() -> None:
         print(
             f"| [`{preset.name}`](zoo/{preset.name}) | {metadata['class']} "
             f"| {metadata['data'].split(' from ')[0]}, {metadata['steps']:,} steps, "
-            f"{wall / 60:.0f} min ({metadata['backend']}) "
+            f"{wall / 60:.0f} min ({metadata['backend']}"
+            # A run note qualifies the wall time (a resumed or reused run).
+            f"{'; see its card' if metadata.get('run_note') else ''}) "
             f"| {summary(metadata['metrics'])} |"
         )
 
