@@ -84,15 +84,39 @@ def _download_kaggle(handle: str) -> Path:
     return Path(kagglehub.model_download(handle[len("kaggle://") :]))
 
 
+def _looks_like_path(preset: str | os.PathLike) -> bool:
+    """Whether `preset` names a location rather than a built-in preset."""
+    if not isinstance(preset, str):
+        return True  # a pathlib.Path or another os.PathLike
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return (
+        any(sep in preset for sep in separators)
+        or preset.startswith(("~", "."))
+        or os.path.isabs(preset)
+    )
+
+
 def resolve_preset(preset: str | os.PathLike) -> Path:
     """Returns the local directory of `preset`, downloading hub handles."""
     text = str(preset)
+    if not text.strip():
+        raise ValueError(
+            f"`preset` is empty. Built-in presets: {list_presets()}; a preset can "
+            "also be a local directory, 'hf://org/name' or "
+            "'kaggle://owner/model/keras/variant'."
+        )
     if text.startswith("hf://"):
         path = _download_hf(text)
     elif text.startswith("kaggle://"):
         path = _download_kaggle(text)
-    elif Path(text).is_dir():
-        path = Path(text)
+    elif Path(text).expanduser().is_dir():
+        path = Path(text).expanduser()
+    elif _looks_like_path(preset):
+        # "./celeba_vae" names a folder; never fall back to the built-in.
+        raise ValueError(
+            f"Preset directory '{text}' does not exist (resolved to "
+            f"'{Path(text).expanduser().absolute()}')."
+        )
     elif (builtin_preset_dir() / text).is_dir():
         path = builtin_preset_dir() / text
     else:

@@ -81,6 +81,22 @@ def test_unknown_preset_lists_the_valid_names():
         assert name in str(info.value)
 
 
+@pytest.mark.parametrize("relative", [True, False])
+def test_missing_directory_never_falls_back_to_a_builtin(
+    tmp_path, monkeypatch, relative
+):
+    # "./mnist_vae" names a folder here, not the built-in preset of that name.
+    monkeypatch.chdir(tmp_path)
+    preset = "./mnist_vae" if relative else tmp_path / "mnist_vae"
+    with pytest.raises(ValueError, match="does not exist"):
+        keras_latent.from_preset(preset)
+
+
+def test_empty_preset_name_is_rejected():
+    with pytest.raises(ValueError, match="`preset` is empty"):
+        keras_latent.from_preset("")
+
+
 def test_directory_without_config_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="config.json"):
         keras_latent.from_preset(tmp_path)

@@ -1,4 +1,4 @@
-"""Variational autoencoder (SPEC §1), the zoo's unconditional base model."""
+"""Variational autoencoder (Kingma & Welling 2014; SPEC §1), the zoo's base model."""
 
 from __future__ import annotations
 
