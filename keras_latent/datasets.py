@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+
+from keras_latent.images import _load_square_rgb
 
 __all__ = [
     "CELEBA_ATTRIBUTE_NAMES",
@@ -589,26 +590,6 @@ def celeba_label_vectors(
 # --------------------------------------------------------------------------
 # Image files: the official CelebA layout and user folders.
 # --------------------------------------------------------------------------
-
-
-def _load_square_rgb(path: Path, image_size: int) -> np.ndarray:
-    """Decodes an image, crops the centre square and resizes it with LANCZOS.
-
-    For CelebA's 178x218 originals the centre square is exactly the standard
-    box `(0, 20, 178, 198)`, and for other sizes it is that box scaled.
-    """
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(f"Could not read image {path}: {err}") from err
-    width, height = img.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    img = img.crop((left, top, left + side, top + side))
-    if side != image_size:
-        img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
-    return np.asarray(img, dtype=np.uint8)
 
 
 def _load_images(paths: Sequence[Path], image_size: int) -> np.ndarray:

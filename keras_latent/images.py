@@ -76,11 +76,57 @@ def save_image_grid(
     return str(path)
 
 
+def _check_image_file(path: str | os.PathLike) -> None:
+    """Raises a clear error unless `path` is an existing file (not a directory).
+
+    Raises:
+        FileNotFoundError: nothing exists at `path`.
+        ValueError: `path` is a directory (or another non-file).
+    """
+    if os.path.isdir(path):
+        raise ValueError(f"Image file {path} is a directory, not an image file.")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Image file {path} does not exist.")
+    if not os.path.isfile(path):
+        raise ValueError(f"Image file {path} is not a regular file.")
+
+
+def _load_square_rgb(path: str | os.PathLike, image_size: int) -> np.ndarray:
+    """Decodes an image, crops the centre square and resizes it with LANCZOS.
+
+    Only PIL and NumPy, so reading an image never imports TensorFlow;
+    `keras_latent.datasets` reads CelebA and user image folders with it. For
+    CelebA's 178x218 originals the centre square is exactly the standard box
+    `(0, 20, 178, 198)`, and for other sizes it is that box scaled.
+
+    Returns:
+        uint8 array `(image_size, image_size, 3)`.
+
+    Raises:
+        ValueError: the file is not a readable image.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise ValueError(f"Could not read image {path}: {err}") from err
+    width, height = img.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    img = img.crop((left, top, left + side, top + side))
+    if side != image_size:
+        img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.uint8)
+
+
 def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarray:
     """Reads an image file the way the zoo's models expect it.
 
     The image is centre-cropped to a square, resized with LANCZOS to
     `image_shape[:2]` and converted to RGB (3 channels) or grayscale (1).
+    Needs only PIL and NumPy (it does not import TensorFlow).
 
     Args:
         path: an image file PIL can read (JPEG, PNG, ...).
@@ -92,12 +138,10 @@ def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarra
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is not a readable image, or the shape is not
-            square with 1 or 3 channels.
+        ValueError: the path is a directory, the file is not a readable image,
+            or the shape is not square with 1 or 3 channels.
     """
     from PIL import Image
-
-    from keras_latent.datasets import _load_square_rgb
 
     height, width, channels = (int(d) for d in image_shape)
     if height != width or channels not in (1, 3):
@@ -105,8 +149,7 @@ def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarra
             "`image_shape` must be square with 1 or 3 channels. "
             f"Received: {tuple(image_shape)}"
         )
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Image file {path} does not exist.")
+    _check_image_file(path)
     rgb = _load_square_rgb(Path(path), height)
     if channels == 1:
         rgb = np.asarray(Image.fromarray(rgb).convert("L"))[..., None]

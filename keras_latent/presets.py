@@ -331,7 +331,7 @@ class PresetMixin:
         model = from_preset(preset, load_weights=load_weights)
         if not isinstance(model, cls):
             raise ValueError(
-                f"Preset '{preset}' holds a {type(model).__name__}, not a "
+                f"Preset '{preset}' holds the class {type(model).__name__}, not "
                 f"{cls.__name__}. Use keras_latent.from_preset() to load any "
                 "preset."
             )

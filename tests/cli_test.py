@@ -200,3 +200,115 @@ def test_edit_writes_input_reconstruction_and_edit(tmp_path, capsys):
     )
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--padding", "-1"),
+        ("--padding", "two"),
+        ("--scale", "0"),
+        ("-n/--num-samples", "-3"),
+        ("--rows", "0"),
+    ],
+)
+def test_bad_numbers_are_argument_errors(option, value, capsys):
+    # Rejected by the parser, before any preset is looked up.
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["sample", "no_such_preset", option.split("/")[0], value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be" in err and repr(value) in err
+
+
+def test_more_rows_than_samples_is_rejected_before_loading(capsys):
+    code = cli.main(["sample", "no_such_preset", "-n", "2", "--rows", "3"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--rows" in err and "Unknown preset" not in err
+
+
+def test_output_path_is_checked_before_loading(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["sample", "no_such_preset", "-o", str(tmp_path / "noext")])
+    err = capsys.readouterr().err
+    assert "argument -o/--output" in err and ".png" in err and ".jpg" in err
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    with pytest.raises(SystemExit):
+        cli.main(["sample", "no_such_preset", "-o", str(a_file / "grid.png")])
+    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        args = ["edit", "no_such_preset", "--image", "a.png", "--set", "Smiling=1"]
+        cli.main(args + ["-o", str(tmp_path / "edited.txt")])
+    assert "argument -o/--output" in capsys.readouterr().err
+    code = cli.main(["evaluate", "no_such_preset", "--json", str(a_file / "r.json")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "argument --json" in err and "Unknown preset" not in err
+
+
+def test_missing_output_directories_are_created(tmp_path, capsys):
+    VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,)).save_to_preset(
+        tmp_path / "preset"
+    )
+    out = tmp_path / "new" / "dir" / "grid.jpg"
+    code = cli.main(["sample", str(tmp_path / "preset"), "-n", "1", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert Image.open(out).format == "JPEG"
+    # One sample, in the singular.
+    assert "wrote 1 sample of" in capsys.readouterr().out
+
+
+def test_edit_image_that_is_a_directory(tmp_path, capsys):
+    from keras_latent.images import load_image
+
+    args = ["edit", "no_such_preset", "--image", str(tmp_path), "--set", "Smiling=1"]
+    # Checked before the preset is loaded.
+    assert cli.main(args + ["-o", str(tmp_path / "e.png")]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "does not exist" not in err
+    with pytest.raises(ValueError, match="is a directory"):
+        load_image(tmp_path, (8, 8, 3))
+
+
+def test_wrong_kind_of_preset_reads_well(tmp_path, capsys):
+    from keras_latent.models import ImageClassifier
+
+    ImageClassifier(
+        image_shape=(8, 8, 1), class_names=["a", "b"], filters=(4,), dense_units=8
+    ).save_to_preset(tmp_path / "judge")
+    out = str(tmp_path / "x.png")
+    assert cli.main(["sample", str(tmp_path / "judge"), "-o", out]) == 2
+    assert "holds an ImageClassifier," in capsys.readouterr().err
+
+
+def test_load_image_does_not_import_tensorflow(tmp_path):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("needs PyTorch for KERAS_BACKEND=torch")
+    face = tmp_path / "face.png"
+    Image.fromarray(np.zeros((12, 10, 3), dtype="uint8")).save(face)
+    script = (
+        "import sys\n"
+        "from keras_latent.images import load_image\n"
+        f"assert load_image({str(face)!r}, (8, 8, 3)).shape == (8, 8, 3)\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

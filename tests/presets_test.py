@@ -136,7 +136,7 @@ def test_configs_load_in_safe_mode(tmp_path):
 
 def test_from_preset_on_a_class_checks_the_class(tmp_path):
     small_preset(tmp_path)
-    with pytest.raises(ValueError, match="holds a VAE"):
+    with pytest.raises(ValueError, match="holds the class VAE, not "):
         keras_latent.models.WGANGP.from_preset(tmp_path)
 
 
