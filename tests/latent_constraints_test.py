@@ -1,9 +1,11 @@
+import inspect
+
 import keras
 import numpy as np
 import pytest
 
 from keras_latent.models import VAE, LatentConstraints
-from keras_latent.models.latent_constraints import latent_distance
+from keras_latent.models.latent_constraints import OPTIMIZE_OPTIONS, latent_distance
 from tests.test_case import TestCase, assert_same_weights, to_numpy
 
 RNG = np.random.RandomState(0)
@@ -400,3 +402,150 @@ class TestLatentConstraints(TestCase):
         with pytest.raises(ValueError, match=r"\(N, 1\)"):
             model.fit_attribute_critic(IMAGES, LABELS, ["new"], verbose=0)
         assert model.known_attributes == []
+
+    def test_float_images_outside_the_unit_range_are_rejected(self):
+        model = tiny_lc()
+        every = {"a": 1, "b": 0}  # every conditioning label: no critic needed
+        pixels, signed = IMAGES * 255, IMAGES * 2 - 1
+        for call in (
+            lambda x: model.transform(x, every),
+            lambda x: model.transform(x, every, method="optimize", steps=1),
+            lambda x: model.satisfies(x, every),
+            lambda x: model.encode_posteriors(x),
+            lambda x: model.reconstruct(x),
+            # The shared check of `inputs.py`, in the VAE's own methods.
+            lambda x: model.vae.reconstruct(x),
+            lambda x: model.vae.encode(x),
+        ):
+            with pytest.raises(ValueError, match=r"`images` must be float .*255"):
+                call(pixels)
+            with pytest.raises(ValueError, match=r"\(images \+ 1\) / 2"):
+                call(signed)
+        with pytest.raises(ValueError, match=r"`x` must be float.*`x / 255`"):
+            model.fit_attribute_critic(pixels, LABELS[:, :1], ["c"], verbose=0)
+        with pytest.raises(ValueError, match=r"`validation_data\[0\]` must be"):
+            model.fit_attribute_critic(
+                IMAGES,
+                LABELS[:, :1],
+                ["c"],
+                validation_data=(pixels[:8], LABELS[:8, :1]),
+                verbose=0,
+            )
+        with pytest.raises(ValueError, match=r"`x` must be float"):
+            model.compute_statistics(signed, LABELS)
+        with pytest.raises(ValueError, match=r"`x` must be float"):
+            model.fit_actor(pixels, LABELS, attribute_names=["a", "c"], verbose=0)
+        assert model.attribute_names == ["a", "b"]
+        assert model.known_attributes == []
+        # Rounding just past the ends is fine; uint8 is divided by 255.
+        edge = IMAGES.copy()
+        edge[0, 0, 0, 0], edge[1, 0, 0, 0] = 1.0005, -0.0005
+        assert model.transform(edge, every).shape == IMAGES.shape
+        uint8 = (IMAGES * 255).astype("uint8")
+        np.testing.assert_allclose(
+            model.reconstruct(uint8), model.reconstruct(uint8 / 255.0), atol=1e-6
+        )
+        # Backend tensors are not read (that would sync the device), so the
+        # training step never checks values.
+        model.vae.encode(keras.ops.convert_to_tensor(pixels[:2]))
+
+    def test_labels_must_be_zero_or_one(self):
+        model = tiny_lc()
+        signed = LABELS * 2 - 1  # the official CelebA file's -1/1 encoding
+        with pytest.raises(ValueError, match=r"`y` must hold 0/1.*\(y \+ 1\) // 2"):
+            model.fit_attribute_critic(IMAGES, signed[:, :1], ["c"], verbose=0)
+        with pytest.raises(ValueError, match=r"`validation_data\[1\]` must hold"):
+            model.fit_attribute_critic(
+                IMAGES,
+                LABELS,
+                ["c", "d"],
+                validation_data=(IMAGES[:8], signed[:8]),
+                verbose=0,
+            )
+        with pytest.raises(ValueError, match=r"`y` must hold 0/1.*: 0\.5"):
+            model.fit_attribute_critic(IMAGES, LABELS[:, :1] / 2, ["c"], verbose=0)
+        with pytest.raises(ValueError, match=r"`y` must hold 0/1"):
+            model.compute_statistics(IMAGES, signed)
+        with pytest.raises(ValueError, match=r"`y` must hold 0/1"):
+            model.fit_actor(IMAGES, signed, attribute_names=["a", "c"], verbose=0)
+        assert model.attribute_names == ["a", "b"]
+        assert model.known_attributes == []
+        np.testing.assert_allclose(to_numpy(model.label_prior), [0.5, 0.5])
+        categorical = tiny_lc(attribute_names=["0", "1"], label_type="categorical")
+        with pytest.raises(ValueError, match=r"`y` must be one-hot"):
+            categorical.compute_statistics(IMAGES, np.ones((64, 2), "float32"))
+        with pytest.raises(ValueError, match=r"`y` must be one-hot"):
+            categorical.fit_attribute_critic(
+                IMAGES, LABELS, ["c", "d"], label_type="categorical", verbose=0
+            )
+
+    def test_generate_checks_label_arrays_like_dicts(self):
+        model = tiny_lc()
+        with pytest.raises(
+            ValueError, match=r"shape \(2,\) or \(3, 2\).*Received shape \(5,\)"
+        ):
+            model.generate(np.ones(5), num_samples=3)
+        with pytest.raises(ValueError, match=r"`attributes` must hold 0/1.*: 3"):
+            model.generate(np.full(2, 3.0), num_samples=2)
+        with pytest.raises(
+            ValueError, match=r"`attributes` must hold 0/1.*\+ 1\) // 2"
+        ):
+            model.generate(np.array([[1.0, -1.0]]), num_samples=1)
+        for names in (["b"], "b", ("b",), {"b"}, np.array(["b"])):
+            with pytest.raises(ValueError, match=r"pass a dict such as \{'b': 1\}"):
+                model.generate(names, num_samples=2)
+        with pytest.raises(ValueError, match=r"such as \{'a': 1, 'b': 1\}"):
+            model.generate(["a", "b"], num_samples=2)
+        bools = model.generate(np.array([True, False]), num_samples=2, seed=0)
+        floats = model.generate(np.array([1.0, 0.0]), num_samples=2, seed=0)
+        np.testing.assert_array_equal(bools, floats)
+        categorical = tiny_lc(attribute_names=["0", "1"], label_type="categorical")
+        with pytest.raises(ValueError, match="one-hot"):
+            categorical.generate(np.array([1.0, 1.0]), num_samples=2)
+        assert categorical.generate(np.array([0, 1]), num_samples=2).shape == (
+            2,
+            8,
+            8,
+            1,
+        )
+
+    def test_transform_takes_lists_and_checks_its_options(self):
+        model = tiny_lc()
+        every = {"a": 1, "b": 0}
+        np.testing.assert_allclose(
+            model.transform(list(IMAGES[:3]), every),
+            model.transform(IMAGES[:3], every),
+            atol=1e-6,
+        )
+        with pytest.raises(ValueError, match="`images` as a list must hold images"):
+            model.transform([IMAGES[0], IMAGES[1, :4]], every)
+        with pytest.raises(ValueError, match=r"`images` must hold at least one image"):
+            model.transform(IMAGES[:0], every)
+        with pytest.raises(ValueError, match="at least one image"):
+            model.transform([], every)
+        with pytest.raises(ValueError, match="Received 0 examples"):
+            model.vae.reconstruct(IMAGES[:0])
+        with pytest.raises(
+            ValueError,
+            match=r"`transform` got unknown keyword argument\(s\) \['step'\]\..*"
+            r"'return_latents'.*'learning_rate'.*Did you mean 'steps'\?",
+        ):
+            model.transform(IMAGES[:2], every, method="optimize", step=5)
+        with pytest.raises(ValueError, match=r"\['steps'\] are options of the"):
+            model.transform(IMAGES[:2], every, steps=5)
+        # With a constraint the actor's output is optimised: options apply.
+        edited = model.transform(
+            IMAGES[:2],
+            every,
+            constraint=lambda z: keras.ops.sum(z, axis=-1),
+            constraint_space="latent",
+            steps=2,
+        )
+        assert edited.shape == (2, 8, 8, 1)
+        with pytest.raises(ValueError, match=r"\['steps'\] are options of the"):
+            model.generate({"a": 1}, num_samples=2, steps=5)
+        with pytest.raises(ValueError, match=r"unknown keyword.*\['lr'\]"):
+            model.generate(num_samples=2, constraint=lambda x: x[:, 0, 0, 0], lr=1)
+        # The options named in errors are the optimisation's keywords.
+        keywords = list(inspect.signature(model._optimize_latents).parameters)
+        assert keywords[keywords.index("anchor") + 1 :] == list(OPTIMIZE_OPTIONS)

@@ -7,11 +7,31 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+# Float images may overshoot [0, 1] by rounding (a resizer, a float16
+# sigmoid); anything further out is images in another range.
+IMAGE_RANGE_TOLERANCE = 1e-3
+
 
 def validate_images(images, image_shape: Sequence[int], argument: str = "images"):
-    """Raises a ValueError unless `images` is a float batch of `image_shape`."""
+    """Raises a ValueError unless `images` is a float batch of `image_shape`.
+
+    NumPy arrays are also checked to hold at least one image, with values in
+    [0, 1] (within `IMAGE_RANGE_TOLERANCE`). Backend tensors are not: reading
+    their values would synchronise the device, and inside `fit` or compiled
+    code they are symbolic.
+    """
+    if not hasattr(images, "shape") or not hasattr(images, "dtype"):
+        raise ValueError(
+            f"`{argument}` must be an array of images, shape (batch, "
+            f"{', '.join(map(str, image_shape))}). Received: {type(images).__name__}"
+        )
     shape = tuple(images.shape)
     expected = tuple(image_shape)
+    if isinstance(images, np.ndarray) and len(shape) >= 1 and shape[0] == 0:
+        raise ValueError(
+            f"`{argument}` must hold at least one image. Received an empty array "
+            f"of shape {shape}."
+        )
     if len(shape) != len(expected) + 1 or tuple(shape[1:]) != expected:
         raise ValueError(
             f"`{argument}` must have shape (batch, {', '.join(map(str, expected))})"
@@ -23,6 +43,67 @@ def validate_images(images, image_shape: Sequence[int], argument: str = "images"
             f"`{argument}` must be floats in [0, 1]; received dtype {dtype}. "
             "Convert uint8 images with `images.astype('float32') / 255`."
         )
+    if isinstance(images, np.ndarray):
+        check_unit_range(images, argument)
+
+
+def check_unit_range(images: np.ndarray, argument: str = "images") -> None:
+    """Raises a ValueError unless the float NumPy `images` lie in [0, 1]."""
+    if images.size == 0:
+        return
+    low, high = float(np.min(images)), float(np.max(images))
+    if np.isnan(low) or np.isnan(high):
+        raise ValueError(f"`{argument}` must be float images in [0, 1]; it holds NaN.")
+    tol = IMAGE_RANGE_TOLERANCE
+    if low >= -tol and high <= 1.0 + tol:
+        return
+    if low >= -tol and high <= 255.0 + tol:
+        hint = (
+            "These look like 0–255 pixel values: divide them by 255 "
+            f"(`{argument} / 255`)."
+        )
+    elif low >= -1.0 - tol and high <= 1.0 + tol:
+        hint = (
+            f"These look like [-1, 1] values: rescale them with `({argument} + 1) / 2`."
+        )
+    else:
+        hint = (
+            f"Rescale them to [0, 1] (`{argument} / 255` for 0–255 pixels, "
+            f"`({argument} + 1) / 2` for [-1, 1])."
+        )
+    raise ValueError(
+        f"`{argument}` must be float images in [0, 1] (or uint8 images in "
+        f"[0, 255]). Received float values in [{low:.4g}, {high:.4g}]. {hint}"
+    )
+
+
+def standardize_images(images, image_shape: Sequence[int], argument: str = "images"):
+    """Validated float images from what a user passes to a NumPy-level method.
+
+    A list or tuple of images is stacked into a NumPy array; integer images
+    (uint8, 0–255) are divided by 255. The result is checked with
+    `validate_images`, so NumPy input is also checked to lie in [0, 1].
+    """
+    if isinstance(images, (list, tuple)):
+        try:
+            images = np.asarray(images)
+        except ValueError as e:
+            raise ValueError(
+                f"`{argument}` as a list must hold images of one shape "
+                f"{tuple(image_shape)}; they could not be stacked: {e}"
+            ) from None
+        if images.dtype.kind == "f":
+            images = images.astype("float32", copy=False)
+    if hasattr(images, "dtype") and "int" in str(images.dtype):
+        images = np.asarray(keras.ops.convert_to_numpy(images))
+        if images.size and (images.min() < 0 or images.max() > 255):
+            raise ValueError(
+                f"`{argument}` as integers must be 0–255 pixel values (uint8). "
+                f"Received values in [{images.min()}, {images.max()}]."
+            )
+        images = images.astype("float32") / 255.0
+    validate_images(images, image_shape, argument)
+    return images
 
 
 def validate_num_samples(num_samples) -> int:
@@ -53,6 +134,9 @@ def predict_in_batches(fn, inputs, batch_size: int = 256) -> np.ndarray:
     """
     arrays = inputs if isinstance(inputs, tuple) else (inputs,)
     total = int(arrays[0].shape[0])
+    if total == 0:
+        # np.concatenate would fail with "need at least one array".
+        raise ValueError("Received 0 examples: pass at least one.")
     outputs = []
     for start in range(0, total, batch_size):
         batch = [a[start : start + batch_size] for a in arrays]

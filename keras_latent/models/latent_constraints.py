@@ -9,6 +9,8 @@ identity-preserving edits by gradient descent in z.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
 
@@ -21,6 +23,7 @@ from keras_latent.models import networks
 from keras_latent.models.inputs import (
     check_choice,
     predict_in_batches,
+    standardize_images,
     validate_images,
     validate_num_samples,
 )
@@ -33,6 +36,16 @@ from keras_latent.trainer.phase import Phase
 LABEL_TYPES = ("multi_label", "categorical")
 TRANSFORM_METHODS = ("actor", "optimize")
 CONSTRAINT_SPACES = ("image", "latent")
+# The keyword arguments `generate` and `transform` pass to the optimisation.
+OPTIMIZE_OPTIONS = (
+    "steps",
+    "learning_rate",
+    "attribute_weight",
+    "realism_weight",
+    "distance_weight",
+    "constraint_weight",
+    "threshold",
+)
 
 
 def conditional_mlp(
@@ -437,9 +450,20 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
 
         Pass the result as `x` to `fit` or `fit_attribute_critic` to train
         without running the encoder on every step.
+
+        Args:
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A dict of float32 NumPy arrays `(N, latent_dim)`.
         """
-        images = _as_float_images(images)
-        validate_images(images, self.vae.image_shape)
+        return self._encode_posteriors(images, batch_size, "images")
+
+    def _encode_posteriors(self, images, batch_size, argument):
+        images = standardize_images(images, self.vae.image_shape, argument)
         stats = predict_in_batches(
             lambda x: ops.concatenate(self.vae.encode(x), axis=-1), images, batch_size
         )
@@ -452,24 +476,36 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         """Sets σ̄_z from the encoder over `x` and the label marginals from `y`.
 
         Args:
-            x: images in [0, 1] `(N, H, W, C)` or the dict from
-                `encode_posteriors`.
-            y: label vectors `(N, K)` in the order of `attribute_names`, or
-                `None` to keep the current marginals.
+            x: images in [0, 1] `(N, H, W, C)` (uint8 is divided by 255) or
+                the dict from `encode_posteriors`.
+            y: 0/1 label vectors `(N, K)` in the order of `attribute_names`
+                (one-hot for `label_type="categorical"`), or `None` to keep
+                the current marginals. Defaults to `None`.
         """
-        posteriors = x if isinstance(x, Mapping) else self.encode_posteriors(x)
+        posteriors = (
+            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, "x")
+        )
         self.latent_std.assign(np.mean(posteriors["z_std"], axis=0))
         if y is not None:
-            y = self._check_label_matrix(y, self.attribute_names, "y")
+            y = self._check_label_matrix(y, self.attribute_names, "y", self.label_type)
             self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
 
-    def _check_label_matrix(self, y, names, argument):
+    def _check_label_matrix(self, y, names, argument, label_type):
+        """`y` as float32 NumPy, checked to be 0/1 labels `(N, len(names))`."""
         y = np.asarray(keras.ops.convert_to_numpy(y), dtype="float32")
         if y.ndim != 2 or y.shape[1] != len(names):
             raise ValueError(
                 f"`{argument}` must have shape (N, {len(names)}), one column per "
                 f"attribute in {list(names)}. Received shape {y.shape}."
             )
+        _check_binary_labels(y, argument)
+        if label_type == "categorical":
+            rows = np.flatnonzero(y.sum(axis=1) != 1.0)
+            if len(rows):
+                raise ValueError(
+                    f"`{argument}` must be one-hot rows for categorical labels "
+                    f"(exactly one 1 per row). Row {rows[0]} is {y[rows[0]]}."
+                )
         return y
 
     # -- attribute critics ---------------------------------------------------------
@@ -497,13 +533,16 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         new critic.
 
         Args:
-            x: images in [0, 1] `(N, H, W, C)`, the dict from
-                `encode_posteriors`, a `tf.data.Dataset` of
+            x: images `(N, H, W, C)` (floats in [0, 1], or uint8 divided by
+                255; float NumPy images outside [0, 1] raise a ValueError),
+                the dict from `encode_posteriors`, a `tf.data.Dataset` of
                 `(images, labels)` batches, or a folder of images.
-            y: labels `(N, K)` in the order of `attribute_names` (0/1; one-hot
-                for `"categorical"`); `None` when `x` is a dataset; the labels
-                CSV (a `filename` column and one column per attribute) when
-                `x` is a folder. Images are centre-cropped and resized.
+            y: labels `(N, K)` in the order of `attribute_names`, 0/1 with
+                1 = present (one-hot for `"categorical"`; other values raise
+                a ValueError: convert ±1 labels with `(y + 1) // 2`); `None`
+                when `x` is a dataset; the labels CSV (a `filename` column
+                and one column per attribute) when `x` is a folder. Images
+                are centre-cropped and resized.
             attribute_names: sequence of str. Names of the K columns.
             label_type: `"multi_label"` or `"categorical"`. Defaults to
                 `"multi_label"`.
@@ -533,7 +572,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         """
         names = _attribute_name_list(attribute_names)
         check_choice("label_type", label_type, LABEL_TYPES)
-        x, y = self._latent_training_arrays(x, y, names)
+        x, y = self._latent_training_arrays(x, y, names, label_type)
         network = latent_mlp(
             self.latent_dim, tuple(int(u) for u in hidden_units), len(names), "new"
         )
@@ -555,7 +594,9 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         )
         callbacks = []
         if validation_data is not None:
-            validation_data = self._latent_training_arrays(*validation_data, names)
+            validation_data = self._latent_training_arrays(
+                *validation_data, names, label_type, argument="validation_data"
+            )
             if patience is not None:
                 callbacks.append(
                     keras.callbacks.EarlyStopping(
@@ -576,7 +617,14 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         critic.set_weights(network.get_weights())
         return history
 
-    def _latent_training_arrays(self, x, y, names):
+    def _latent_training_arrays(self, x, y, names, label_type, argument=None):
+        """`(posteriors, labels)` from `fit_attribute_critic`'s forms of data.
+
+        Errors name `x` and `y`, or `{argument}[0]` and `{argument}[1]`.
+        """
+        x_name, y_name = (
+            ("x", "y") if argument is None else (f"{argument}[0]", f"{argument}[1]")
+        )
         if isinstance(x, (str, os.PathLike)):
             from keras_latent.datasets import image_folder_arrays
 
@@ -595,17 +643,24 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             for batch_x, batch_y in x:
                 images.append(keras.ops.convert_to_numpy(batch_x))
                 labels.append(keras.ops.convert_to_numpy(batch_y))
+            if not images:
+                raise ValueError(f"`{x_name}` yielded no (images, labels) batches.")
             x, y = np.concatenate(images), np.concatenate(labels)
         if y is None:
-            raise ValueError("`y` is required unless `x` yields (images, labels).")
+            raise ValueError(
+                f"`{y_name}` is required unless `{x_name}` yields (images, labels)."
+            )
         y = np.asarray(keras.ops.convert_to_numpy(y), dtype="float32")
         if y.ndim == 1 and len(names) == 1:
             y = y[:, None]
-        y = self._check_label_matrix(y, names, "y")
-        posteriors = x if isinstance(x, Mapping) else self.encode_posteriors(x)
+        y = self._check_label_matrix(y, names, y_name, label_type)
+        posteriors = (
+            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, x_name)
+        )
         if len(posteriors["z_mean"]) != len(y):
             raise ValueError(
-                f"`x` has {len(posteriors['z_mean'])} examples but `y` has {len(y)}."
+                f"`{x_name}` has {len(posteriors['z_mean'])} examples but "
+                f"`{y_name}` has {len(y)}."
             )
         return dict(posteriors), y
 
@@ -628,8 +683,10 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         VAE and the attribute critics are kept.
 
         Args:
-            x: images in [0, 1] or the dict from `encode_posteriors`.
-            y: label vectors `(N, K)` in the order of `attribute_names`.
+            x: images in [0, 1] (uint8 is divided by 255) or the dict from
+                `encode_posteriors`.
+            y: 0/1 label vectors `(N, K)` in the order of `attribute_names`
+                (one-hot for `label_type="categorical"`).
             attribute_names: sequence of str or `None` (keep the current
                 ones). Defaults to `None`.
             epochs: int. Defaults to `1`.
@@ -641,14 +698,17 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         Returns:
             The `History` of `fit`.
         """
+        # Every check runs before the players are replaced.
+        posteriors = (
+            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, "x")
+        )
         if attribute_names is not None:
             names = _attribute_name_list(attribute_names)
             if names != self.attribute_names:
-                self._check_label_matrix(y, names, "y")
+                self._check_label_matrix(y, names, "y", self.label_type)
                 self._replace_conditional_players(names)
                 self._phases = None
-        posteriors = x if isinstance(x, Mapping) else self.encode_posteriors(x)
-        y = self._check_label_matrix(y, self.attribute_names, "y")
+        y = self._check_label_matrix(y, self.attribute_names, "y", self.label_type)
         self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
         self.compile(optimizer=optimizer)
         return self.fit(
@@ -727,11 +787,10 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         """Full label vectors `(num_samples, K)` for the actor.
 
         `attributes` is a dict by name (names left out are drawn from the
-        training marginals), an array `(K,)` or `(num_samples, K)`, or `None`
-        (everything drawn).
+        training marginals), a 0/1 array `(K,)` or `(num_samples, K)` (one-hot
+        rows for categorical labels), or `None` (everything drawn).
         """
         validate_num_samples(num_samples)
-        k = len(self.attribute_names)
         if isinstance(attributes, int) and not isinstance(attributes, bool):
             raise ValueError(
                 "The first argument of `generate` is `attributes` (a dict such "
@@ -740,19 +799,56 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 f"`num_samples={attributes}`."
             )
         if attributes is not None and not isinstance(attributes, Mapping):
-            labels = np.asarray(keras.ops.convert_to_numpy(attributes), "float32")
-            if labels.ndim == 1:
-                labels = np.broadcast_to(labels, (num_samples, k))
-            if labels.shape != (num_samples, k):
-                raise ValueError(
-                    f"`attributes` as an array must have shape ({k},) or "
-                    f"({num_samples}, {k}) for the attributes {self.attribute_names}."
-                    f" Received shape {labels.shape}."
-                )
-            return np.array(labels, dtype="float32")
+            return self._label_array(attributes, num_samples)
         targets = self._target_dict(attributes)
         rng = np.random.default_rng(seed)
         return self._apply_targets(self._draw_labels(num_samples, rng), targets)
+
+    def _label_array(self, attributes, num_samples: int) -> np.ndarray:
+        """Checks label vectors given as an array; returns `(num_samples, K)`."""
+        k = len(self.attribute_names)
+        example = f"{{'{self.attribute_names[0]}': 1}}"
+        labels = None
+        try:
+            if isinstance(attributes, (set, frozenset)):
+                # No order, so never label vectors; maybe names for the hint.
+                labels = np.asarray(list(attributes), dtype=object)
+            elif isinstance(attributes, (str, bytes, list, tuple)):
+                labels = np.asarray(attributes)
+            else:
+                labels = np.asarray(keras.ops.convert_to_numpy(attributes))
+        except (TypeError, ValueError, RuntimeError):
+            pass
+        if labels is None or labels.dtype.kind not in "biuf":
+            names = []
+            if labels is not None and labels.dtype.kind in "USO":
+                names = [str(n) for n in labels.ravel() if isinstance(n, str)]
+            hint = (
+                f" To ask for attributes by name, pass a dict such as "
+                f"{dict.fromkeys(names, 1)}."
+                if names
+                else ""
+            )
+            raise ValueError(
+                f"`attributes` must be a dict of name → 0/1 (for example "
+                f"{example}) or an array of 0/1 label vectors in the order of "
+                f"{self.attribute_names}. Received: {attributes!r}.{hint}"
+            )
+        if labels.shape not in ((k,), (num_samples, k)):
+            raise ValueError(
+                f"`attributes` as an array must have shape ({k},) or "
+                f"({num_samples}, {k}) for the attributes {self.attribute_names}."
+                f" Received shape {labels.shape}. To set a few attributes by "
+                f"name, pass a dict such as {example}."
+            )
+        labels = np.array(np.broadcast_to(labels, (num_samples, k)), dtype="float32")
+        _check_binary_labels(labels, "attributes")
+        if self.label_type == "categorical" and np.any(labels.sum(axis=1) != 1.0):
+            raise ValueError(
+                "This model's labels are categorical: `attributes` as an array "
+                f"must be one-hot (exactly one 1 per row) over {self.attribute_names}."
+            )
+        return labels
 
     # -- inference ----------------------------------------------------------------
 
@@ -770,8 +866,16 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         return self.vae.decode(z, training=training)
 
     def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
-        """Decodes the posterior means of `images`; float32 in [0, 1]."""
-        return self.vae.reconstruct(_as_float_images(images), batch_size)
+        """Decodes the posterior means of `images`; float32 in [0, 1].
+
+        Args:
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError.
+            batch_size: int. Defaults to `256`.
+        """
+        images = standardize_images(images, self.vae.image_shape)
+        return self.vae.reconstruct(images, batch_size)
 
     def generate(
         self,
@@ -806,9 +910,12 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             constraint_space: `"image"` or `"latent"`. Defaults to `"image"`.
             batch_size: int. Defaults to `256`.
             return_latents: bool. Also return the latents. Defaults to `False`.
-            **optimize_kwargs: passed to the optimisation (`steps`,
-                `learning_rate`, `attribute_weight`, `realism_weight`,
-                `distance_weight`, `constraint_weight`).
+            **optimize_kwargs: options of the optimisation, as for
+                `transform` (`steps`, `learning_rate`, `attribute_weight`,
+                `realism_weight`, `distance_weight`, `constraint_weight`,
+                `threshold`). The optimisation runs only with a `constraint`
+                or attributes the actor does not condition on; options given
+                when it does not run raise a ValueError, as do unknown ones.
 
         Returns:
             float32 NumPy images `(num_samples, H, W, C)` in [0, 1], and the
@@ -823,6 +930,16 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 for k, v in self._target_dict(attributes).items()
                 if k not in self.attribute_names
             }
+        optimize = bool(extra) or constraint is not None
+        _check_optimize_options(
+            "generate",
+            optimize_kwargs,
+            runs=optimize,
+            when="with a `constraint`, or with `attributes` the actor does not "
+            f"condition on (it conditions on {self.attribute_names})",
+        )
+        if optimize:
+            check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
         if seed is None:
             z = keras.random.normal(
                 (num_samples, self.latent_dim), seed=self.seed_generator
@@ -831,8 +948,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             z = keras.random.normal((num_samples, self.latent_dim), seed=seed)
         z = ops.convert_to_numpy(z)
         z_new = predict_in_batches(self.apply_actor, (z, labels), batch_size)
-        if extra or constraint is not None:
-            check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
+        if optimize:
             goal = {n: np.full(num_samples, v, "float32") for n, v in extra.items()}
             z_new = self._optimize_latents(
                 z_new,
@@ -869,8 +985,10 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
           Adam; each image stops once its critics all pass.
 
         Args:
-            images: float images in [0, 1] `(N, H, W, C)` (uint8 is
-                converted).
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError (divide
+                0–255 floats by 255; map [-1, 1] with `(images + 1) / 2`).
             attributes: dict of name → 0/1.
             method: `"actor"` or `"optimize"`. Defaults to `"actor"`.
             constraint: callable or None. An extra differentiable constraint
@@ -881,24 +999,31 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             batch_size: int. Defaults to `256`.
             return_latents: bool. Also return the edited latents. Defaults to
                 `False`.
-            **optimize_kwargs: `steps` (300), `learning_rate` (2e-2),
-                `attribute_weight` (1.0), `realism_weight` (0.1),
-                `distance_weight` (this model's λ_dist), `constraint_weight`
-                (1.0), `threshold` (0.5).
+            **optimize_kwargs: options of the optimisation: `steps` (300),
+                `learning_rate` (2e-2), `attribute_weight` (1.0),
+                `realism_weight` (0.1), `distance_weight` (this model's
+                λ_dist), `constraint_weight` (1.0), `threshold` (0.5). They
+                apply with `method="optimize"` or a `constraint`; given to
+                the plain actor, or unknown, they raise a ValueError.
 
         Returns:
             float32 NumPy images `(N, H, W, C)` in [0, 1] (and the latents).
         """
         check_choice("method", method, TRANSFORM_METHODS)
         check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
+        _check_optimize_options(
+            "transform",
+            optimize_kwargs,
+            runs=method == "optimize" or constraint is not None,
+            when='with `method="optimize"`, or with a `constraint` (which the '
+            "optimisation enforces after the actor)",
+        )
         targets = self._target_dict(attributes)
         if not targets and constraint is None:
             raise ValueError(
                 "`transform` needs `attributes` to set (for example "
                 f"{{'{self.attribute_names[0]}': 1}}) or a `constraint`."
             )
-        images = _as_float_images(images)
-        validate_images(images, self.vae.image_shape)
         z0 = self.encode_posteriors(images, batch_size)["z_mean"]
         if all(n in targets for n in self.attribute_names) or (
             self.label_type == "categorical"
@@ -1021,16 +1146,26 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
     ) -> dict:
         """The critics' verdicts on `images` (posterior means), as booleans.
 
-        Returns a dict: for each attribute in `attributes` (every known one
-        if `None`), whether the image has the requested value (or, with no
-        value requested, whether the attribute is present); and `"realism"`,
-        whether D(z, y) calls the latent real for the labels the attribute
-        critics read (with the requested values substituted).
+        Args:
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError.
+            attributes: dict of name → 0/1, or `None` to ask about every
+                known attribute. Defaults to `None`.
+            threshold: float. The probability above which a critic says yes.
+                Defaults to `0.5`.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A dict: for each attribute in `attributes` (every known one if
+            `None`), whether the image has the requested value (or, with no
+            value requested, whether the attribute is present); and
+            `"realism"`, whether D(z, y) calls the latent real for the labels
+            the attribute critics read (with the requested values
+            substituted). Each is a bool NumPy array `(N,)`.
         """
         targets = self._target_dict(attributes) if attributes else {}
         names = list(targets) or self.known_attributes
-        images = _as_float_images(images)
-        validate_images(images, self.vae.image_shape)
         z = self.encode_posteriors(images, batch_size)["z_mean"]
         scores = self.attribute_scores(z, names, batch_size, latents=True)
         verdicts = {}
@@ -1182,7 +1317,51 @@ def _critic_probabilities(logits, label_type):
     return ops.sigmoid(logits)
 
 
-def _as_float_images(images):
-    if hasattr(images, "dtype") and "int" in str(images.dtype):
-        return np.asarray(images, dtype="float32") / 255.0
-    return images
+def _check_binary_labels(y: np.ndarray, argument: str) -> None:
+    """Raises a ValueError unless every value of the float array `y` is 0 or 1."""
+    bad = y[(y != 0.0) & (y != 1.0)]
+    if not bad.size:
+        return
+    values = np.unique(bad)
+    shown = ", ".join(f"{v:g}" for v in values[:5]) + (
+        ", ..." if len(values) > 5 else ""
+    )
+    hint = ""
+    if np.all(values == -1.0) and not np.any(y == 0.0):
+        hint = (
+            " These look like -1/1 labels (the encoding of CelebA's official "
+            f"attribute file): convert them with `({argument} + 1) // 2`."
+        )
+    raise ValueError(
+        f"`{argument}` must hold 0/1 labels (1 = the attribute is present). "
+        f"Received other values: {shown}.{hint}"
+    )
+
+
+def _check_optimize_options(method: str, options: Mapping, runs: bool, when: str):
+    """Raises a ValueError for optimisation options that are unknown or unused.
+
+    `runs` says whether this call optimises; `when` says when it would.
+    """
+    unknown = [k for k in options if k not in OPTIMIZE_OPTIONS]
+    if unknown:
+        own = [
+            p.name
+            for p in inspect.signature(
+                getattr(LatentConstraints, method)
+            ).parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
+        ]
+        close = difflib.get_close_matches(unknown[0], OPTIMIZE_OPTIONS + tuple(own), 1)
+        raise ValueError(
+            f"`{method}` got unknown keyword argument(s) {unknown}. Its keyword "
+            f"arguments are {own} and the optimisation's options "
+            f"{list(OPTIMIZE_OPTIONS)}."
+            + (f" Did you mean {close[0]!r}?" if close else "")
+        )
+    if options and not runs:
+        raise ValueError(
+            f"{sorted(options)} are options of the optimisation, which "
+            f"`{method}` runs only {when}. This call does not optimise, so "
+            "they would be ignored: drop them, or ask for the optimisation."
+        )
