@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from keras_latent.models import ImageClassifier
 from tests.test_case import TestCase
@@ -33,3 +34,11 @@ class TestImageClassifier(TestCase):
         self.run_fit_test(model, (IMAGES, LABELS), "loss", epochs=6, batch_size=8)
         probabilities = model.predict_proba(IMAGES)
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+    def test_numpy_images_outside_the_unit_range_are_rejected(self):
+        model = ImageClassifier(image_shape=(8, 8, 1), filters=(4,), dense_units=8)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        with pytest.raises(ValueError, match="divide them by 255"):
+            model.fit(IMAGES * 255.0, LABELS, epochs=1, verbose=0)
+        with pytest.raises(ValueError, match="divide them by 255"):
+            model.predict_proba(IMAGES * 255.0)

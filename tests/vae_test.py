@@ -79,6 +79,15 @@ class TestVAE(TestCase):
             tiny_vae(image_shape=(10, 10, 1), architecture="conv", filters=(4, 8))
 
 
+def test_fit_rejects_numpy_images_outside_the_unit_range():
+    model = tiny_vae()
+    model.compile(optimizer="adam")
+    before = model.generate(3, seed=0)
+    with pytest.raises(ValueError, match=r"`x` must be float images in \[0, 1\]"):
+        model.fit(IMAGES[:8] * 255.0, epochs=1, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(model.generate(3, seed=0), before)
+
+
 def test_a_failed_fit_keeps_the_weights():
     model = tiny_vae()
     model.compile(optimizer="adam")

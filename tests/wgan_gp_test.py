@@ -39,6 +39,8 @@ class TestWGANGP(TestCase):
             model.fit(np.zeros((8, 8, 8, 3), "float32"), verbose=0)
         with pytest.raises(ValueError, match="uint8"):
             model.fit(np.zeros((8, 8, 8, 1), "uint8"), verbose=0)
+        with pytest.raises(ValueError, match=r"\[-1, 1\] values"):
+            model.fit(np.full((8, 8, 8, 1), -1.0, "float32"), verbose=0)
 
     def test_bad_arguments(self):
         with pytest.raises(ValueError, match="critic_steps"):

@@ -102,8 +102,17 @@ class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
         validate_images(images, self.image_shape)
         return self.network(images, training=training)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # NumPy images are checked once, up front: 0-255 floats would train
+        # without complaint (inside `fit` the batches are tensors, never read).
+        if isinstance(x, np.ndarray):
+            validate_images(x, self.image_shape, argument="x")
+        return super().fit(x, y, *args, **kwargs)
+
     def predict_proba(self, images, batch_size: int = 256) -> np.ndarray:
         """Class (or attribute) probabilities as a float32 NumPy array."""
+        if isinstance(images, np.ndarray):
+            validate_images(images, self.image_shape)
         return predict_in_batches(self, images, batch_size)
 
     def get_config(self):

@@ -160,6 +160,13 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
             )
         return losses.bernoulli_reconstruction(images, logits)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # NumPy images are checked once, up front: 0-255 floats would train
+        # without complaint (inside `fit` the batches are tensors, never read).
+        if isinstance(x, np.ndarray):
+            validate_images(x, self.image_shape, argument="x")
+        return super().fit(x, y, *args, **kwargs)
+
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):

@@ -150,6 +150,13 @@ class WGANGP(PresetMixin, MultiPlayerModel):
             Phase("generator", "generator", self.generator_loss),
         ]
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # NumPy images are checked once, up front: 0-255 floats would train
+        # without complaint (inside `fit` the batches are tensors, never read).
+        if isinstance(x, np.ndarray):
+            validate_images(x, self.image_shape, argument="x")
+        return super().fit(x, y, *args, **kwargs)
+
     def _real_images(self, data):
         images = keras.utils.unpack_x_y_sample_weight(data)[0]
         validate_images(images, self.image_shape, argument="x")
