@@ -546,6 +546,16 @@ class TestLatentConstraints(TestCase):
             model.generate({"a": 1}, num_samples=2, steps=5)
         with pytest.raises(ValueError, match=r"unknown keyword.*\['lr'\]"):
             model.generate(num_samples=2, constraint=lambda x: x[:, 0, 0, 0], lr=1)
+        for option, bad in (
+            ("steps", 0),
+            ("steps", 2.5),
+            ("learning_rate", 0.0),
+            ("threshold", 1.0),
+            ("realism_weight", -1.0),
+            ("distance_weight", "0.1"),
+        ):
+            with pytest.raises(ValueError, match=f"option `{option}` must be"):
+                model.transform(IMAGES[:2], every, method="optimize", **{option: bad})
         # The options named in errors are the optimisation's keywords.
         keywords = list(inspect.signature(model._optimize_latents).parameters)
         assert keywords[keywords.index("anchor") + 1 :] == list(OPTIMIZE_OPTIONS)

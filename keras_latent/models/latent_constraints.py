@@ -1365,3 +1365,27 @@ def _check_optimize_options(method: str, options: Mapping, runs: bool, when: str
             f"`{method}` runs only {when}. This call does not optimise, so "
             "they would be ignored: drop them, or ask for the optimisation."
         )
+    for name, value in options.items():
+        _check_optimize_value(method, name, value)
+
+
+def _check_optimize_value(method: str, name: str, value) -> None:
+    """Raises a ValueError for an optimisation option that cannot work."""
+    if name == "distance_weight" and value is None:
+        return  # None: the model's own λ_dist
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not (
+        isinstance(value, bool)
+    )
+    if name == "steps":
+        valid, rule = number and value == int(value) and value >= 1, "an int >= 1"
+    elif name == "learning_rate":
+        valid, rule = number and value > 0, "a number > 0"
+    elif name == "threshold":
+        valid, rule = number and 0 < value < 1, "a number in (0, 1)"
+    else:  # the loss weights
+        valid, rule = number and value >= 0, "a number >= 0"
+    if not valid:
+        raise ValueError(
+            f"`{method}`'s optimisation option `{name}` must be {rule}. "
+            f"Received: {name}={value!r}"
+        )
