@@ -69,6 +69,10 @@ class TestVAE(TestCase):
             model.reconstruct(np.zeros((2, 9, 9, 1), "float32"))
         with pytest.raises(ValueError, match="uint8"):
             model.reconstruct(np.zeros((2, 8, 8, 1), "uint8"))
+        with pytest.raises(ValueError, match="uint8"):
+            model.negative_elbo(np.zeros((2, 8, 8, 1), "uint8"))
+        with pytest.raises(ValueError, match="divide them by 255"):
+            model.negative_elbo(IMAGES[:2] * 255.0)
         with pytest.raises(ValueError, match="num_samples"):
             model.generate(0)
         with pytest.raises(ValueError, match="architecture"):

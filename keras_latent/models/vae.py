@@ -183,6 +183,9 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
         Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
         the value is a true bound on −log p(x).
         """
+        if isinstance(images, np.ndarray):
+            # Before the float32 conversion, which would pass 0-255 through.
+            validate_images(images, self.image_shape)
         images = ops.convert_to_tensor(images, "float32")
         mean, std = self.encode(images)
         kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
