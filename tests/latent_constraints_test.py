@@ -559,3 +559,14 @@ class TestLatentConstraints(TestCase):
         # The options named in errors are the optimisation's keywords.
         keywords = list(inspect.signature(model._optimize_latents).parameters)
         assert keywords[keywords.index("anchor") + 1 :] == list(OPTIMIZE_OPTIONS)
+
+
+def test_categorical_class_set_to_zero_draws_another_class():
+    model = tiny_lc(attribute_names=["a", "b", "c"], label_type="categorical")
+    labels = model.label_vectors({"b": 0}, num_samples=300, seed=0)
+    # Every row is still one-hot, never on "b", and both others occur.
+    np.testing.assert_array_equal(labels.sum(axis=1), 1.0)
+    assert labels[:, 1].sum() == 0
+    assert labels[:, 0].sum() > 0 and labels[:, 2].sum() > 0
+    with pytest.raises(ValueError, match="must stay possible"):
+        model.label_vectors({"a": 0, "b": 0, "c": 0}, num_samples=2)

@@ -765,9 +765,29 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 )
         return targets
 
-    def _draw_labels(self, num_samples: int, rng: np.random.Generator):
+    def _excluded_classes(self, targets) -> list[int]:
+        """Categorical columns set to 0: labels must fall on another class."""
+        if self.label_type != "categorical":
+            return []
+        excluded = [
+            self.attribute_names.index(n)
+            for n, v in targets.items()
+            if v == 0 and n in self.attribute_names
+        ]
+        if len(excluded) == len(self.attribute_names):
+            raise ValueError(
+                "This model's labels are categorical: at least one of "
+                f"{self.attribute_names} must stay possible. Received every "
+                "class set to 0."
+            )
+        return excluded
+
+    def _draw_labels(self, num_samples: int, rng: np.random.Generator, excluded=()):
         prior = keras.ops.convert_to_numpy(self.label_prior)
         if self.label_type == "categorical":
+            # "Not a 7": draw among the other classes, by their marginals.
+            prior = prior.astype("float64")
+            prior[list(excluded)] = 0.0
             classes = rng.choice(len(prior), size=num_samples, p=prior / prior.sum())
             return np.eye(len(prior), dtype="float32")[classes]
         return (rng.random((num_samples, len(prior))) < prior).astype("float32")
@@ -802,7 +822,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             return self._label_array(attributes, num_samples)
         targets = self._target_dict(attributes)
         rng = np.random.default_rng(seed)
-        return self._apply_targets(self._draw_labels(num_samples, rng), targets)
+        labels = self._draw_labels(num_samples, rng, self._excluded_classes(targets))
+        return self._apply_targets(labels, targets)
 
     def _label_array(self, attributes, num_samples: int) -> np.ndarray:
         """Checks label vectors given as an array; returns `(num_samples, K)`."""
@@ -1032,7 +1053,9 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             # Every conditioning label is given: nothing to read from z₀.
             labels = np.zeros((len(z0), len(self.attribute_names)), "float32")
         else:
-            labels = self._current_labels(z0, batch_size)
+            labels = self._current_labels(
+                z0, batch_size, self._excluded_classes(targets)
+            )
         labels = self._apply_targets(labels, targets)
         n = len(z0)
         if method == "actor":
@@ -1070,10 +1093,12 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         edited = predict_in_batches(self.vae.decode, z_new, batch_size)
         return (edited, z_new) if return_latents else edited
 
-    def _current_labels(self, z, batch_size):
+    def _current_labels(self, z, batch_size, excluded=()):
         """The conditioning labels the attribute critics read from z.
 
         An attribute no critic judges takes its most common training value.
+        Categorical labels never fall on an `excluded` class: the most likely
+        of the others is taken.
         """
         known = [n for n in self.attribute_names if n in self.known_attributes]
         if not known and not self.attribute_critic_networks:
@@ -1093,6 +1118,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             axis=1,
         )
         if self.label_type == "categorical":
+            labels[:, list(excluded)] = -np.inf
             return np.eye(labels.shape[1], dtype="float32")[labels.argmax(1)]
         return (labels > 0.5).astype("float32")
 
@@ -1174,7 +1200,8 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             verdicts[name] = (
                 present == bool(targets[name]) if name in targets else present
             )
-        labels = self._apply_targets(self._current_labels(z, batch_size), targets)
+        labels = self._current_labels(z, batch_size, self._excluded_classes(targets))
+        labels = self._apply_targets(labels, targets)
         realism = predict_in_batches(
             lambda z, y: ops.sigmoid(self._critic_logits(z, y)), (z, labels), batch_size
         )[:, 0]
