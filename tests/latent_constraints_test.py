@@ -237,6 +237,10 @@ class TestLatentConstraints(TestCase):
         )
         assert model.known_attributes == ["x", "y"]
         assert model.attribute_scores(images, ["y"])["y"].shape == (12,)
+        z = model.encode_posteriors(images)["z_mean"]
+        assert model.attribute_scores(z, ["y"], latents=True)["y"].shape == (12,)
+        with pytest.raises(ValueError, match="must be latents of shape"):
+            model.attribute_scores(images, ["y"], latents=True)
 
     def test_transform_optimize_raises_the_target_score(self):
         model = tiny_lc()

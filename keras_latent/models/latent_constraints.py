@@ -1148,6 +1148,12 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         self._check_attribute_names(names)
         z = inputs if latents else self.encode_posteriors(inputs, batch_size)["z_mean"]
         z = np.asarray(keras.ops.convert_to_numpy(z), "float32")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or not len(z):
+            raise ValueError(
+                f"`inputs` with `latents=True` must be latents of shape (N, "
+                f"{self.latent_dim}), N >= 1. Received shape {z.shape}. Pass "
+                "images with `latents=False`."
+            )
         scores, outputs = {}, {}
         for name in names:
             network, column, label_type = self._critic_for(name)
