@@ -9,13 +9,17 @@ import numpy as np
 from keras import layers
 
 from keras_latent.models import networks
-from keras_latent.models.inputs import predict_in_batches, validate_images
+from keras_latent.models.inputs import (
+    ChecksFitImages,
+    predict_in_batches,
+    validate_images,
+)
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer.state_guard import RestoreStateOnError
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
+class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
     """Convolutional classifier that judges generated images.
 
     It is trained apart from every generator (an *independent* judge), and
@@ -101,13 +105,6 @@ class ImageClassifier(PresetMixin, RestoreStateOnError, keras.Model):
     def call(self, images, training: bool = False):
         validate_images(images, self.image_shape)
         return self.network(images, training=training)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # NumPy images are checked once, up front: 0-255 floats would train
-        # without complaint (inside `fit` the batches are tensors, never read).
-        if isinstance(x, np.ndarray):
-            validate_images(x, self.image_shape, argument="x")
-        return super().fit(x, y, *args, **kwargs)
 
     def predict_proba(self, images, batch_size: int = 256) -> np.ndarray:
         """Class (or attribute) probabilities as a float32 NumPy array."""

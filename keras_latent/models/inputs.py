@@ -106,6 +106,20 @@ def standardize_images(images, image_shape: Sequence[int], argument: str = "imag
     return images
 
 
+class ChecksFitImages:
+    """Mixin: `fit` checks NumPy images `x` once, before training.
+
+    Inside `fit` the batches are backend tensors, whose values are never read
+    (that would synchronise the device), so 0–255 or [-1, 1] floats would
+    otherwise train without complaint. Needs `self.image_shape`.
+    """
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        if isinstance(x, np.ndarray):
+            validate_images(x, self.image_shape, argument="x")
+        return super().fit(x, y, *args, **kwargs)
+
+
 def validate_num_samples(num_samples) -> int:
     if isinstance(num_samples, bool) or not isinstance(num_samples, int):
         raise ValueError(

@@ -460,9 +460,15 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         Returns:
             A dict of float32 NumPy arrays `(N, latent_dim)`.
         """
-        return self._encode_posteriors(images, batch_size, "images")
+        return self._encode_posteriors(images, batch_size)
 
-    def _encode_posteriors(self, images, batch_size, argument):
+    def _posteriors(self, x, argument: str) -> Mapping:
+        """`x` as posteriors: the dict from `encode_posteriors`, or images."""
+        if isinstance(x, Mapping):
+            return x
+        return self._encode_posteriors(x, argument=argument)
+
+    def _encode_posteriors(self, images, batch_size=256, argument="images"):
         images = standardize_images(images, self.vae.image_shape, argument)
         stats = predict_in_batches(
             lambda x: ops.concatenate(self.vae.encode(x), axis=-1), images, batch_size
@@ -482,9 +488,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 (one-hot for `label_type="categorical"`), or `None` to keep
                 the current marginals. Defaults to `None`.
         """
-        posteriors = (
-            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, "x")
-        )
+        posteriors = self._posteriors(x, "x")
         self.latent_std.assign(np.mean(posteriors["z_std"], axis=0))
         if y is not None:
             y = self._check_label_matrix(y, self.attribute_names, "y", self.label_type)
@@ -654,9 +658,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         if y.ndim == 1 and len(names) == 1:
             y = y[:, None]
         y = self._check_label_matrix(y, names, y_name, label_type)
-        posteriors = (
-            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, x_name)
-        )
+        posteriors = self._posteriors(x, x_name)
         if len(posteriors["z_mean"]) != len(y):
             raise ValueError(
                 f"`{x_name}` has {len(posteriors['z_mean'])} examples but "
@@ -699,9 +701,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
             The `History` of `fit`.
         """
         # Every check runs before the players are replaced.
-        posteriors = (
-            x if isinstance(x, Mapping) else self._encode_posteriors(x, 256, "x")
-        )
+        posteriors = self._posteriors(x, "x")
         if attribute_names is not None:
             names = _attribute_name_list(attribute_names)
             if names != self.attribute_names:
@@ -862,14 +862,10 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
                 f" Received shape {labels.shape}. To set a few attributes by "
                 f"name, pass a dict such as {example}."
             )
-        labels = np.array(np.broadcast_to(labels, (num_samples, k)), dtype="float32")
-        _check_binary_labels(labels, "attributes")
-        if self.label_type == "categorical" and np.any(labels.sum(axis=1) != 1.0):
-            raise ValueError(
-                "This model's labels are categorical: `attributes` as an array "
-                f"must be one-hot (exactly one 1 per row) over {self.attribute_names}."
-            )
-        return labels
+        labels = np.array(np.broadcast_to(labels, (num_samples, k)), "float32")
+        return self._check_label_matrix(
+            labels, self.attribute_names, "attributes", self.label_type
+        )
 
     # -- inference ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from keras import ops
 from keras_latent import losses
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
+    ChecksFitImages,
     check_choice,
     predict_in_batches,
     standard_normal_latents,
@@ -24,7 +25,7 @@ DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class VAE(PresetMixin, RestoreStateOnError, keras.Model):
+class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
     """Variational autoencoder with a Gaussian encoder.
 
     The encoder gives q(z|x) = N(μ(x), diag σ²(x)) with σ = softplus(·); the
@@ -159,13 +160,6 @@ class VAE(PresetMixin, RestoreStateOnError, keras.Model):
                 images, ops.sigmoid(logits), self.decoder_sigma
             )
         return losses.bernoulli_reconstruction(images, logits)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # NumPy images are checked once, up front: 0-255 floats would train
-        # without complaint (inside `fit` the batches are tensors, never read).
-        if isinstance(x, np.ndarray):
-            validate_images(x, self.image_shape, argument="x")
-        return super().fit(x, y, *args, **kwargs)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True

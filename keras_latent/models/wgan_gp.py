@@ -11,6 +11,7 @@ from keras import ops
 from keras_latent import losses
 from keras_latent.models import networks
 from keras_latent.models.inputs import (
+    ChecksFitImages,
     predict_in_batches,
     standard_normal_latents,
     validate_images,
@@ -22,7 +23,7 @@ ARCHITECTURES = ("dcgan", "mlp")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class WGANGP(PresetMixin, MultiPlayerModel):
+class WGANGP(PresetMixin, ChecksFitImages, MultiPlayerModel):
     """Wasserstein GAN with gradient penalty, DCGAN-style networks.
 
     The critic minimises `E[D(x̃)] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²]` with
@@ -149,13 +150,6 @@ class WGANGP(PresetMixin, MultiPlayerModel):
             ),
             Phase("generator", "generator", self.generator_loss),
         ]
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # NumPy images are checked once, up front: 0-255 floats would train
-        # without complaint (inside `fit` the batches are tensors, never read).
-        if isinstance(x, np.ndarray):
-            validate_images(x, self.image_shape, argument="x")
-        return super().fit(x, y, *args, **kwargs)
 
     def _real_images(self, data):
         images = keras.utils.unpack_x_y_sample_weight(data)[0]
