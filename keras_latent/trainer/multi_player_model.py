@@ -88,10 +88,10 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
             **kwargs: passed to `keras.Model.compile` (e.g. `run_eagerly`,
                 `jit_compile`, `steps_per_execution`). A `loss` is not
                 accepted: the phases define the losses. On torch the phases
-                run eagerly: `jit_compile=True` warns and is turned off. Under the
-                `"mixed_float16"` dtype policy each player's optimizer is
-                wrapped in a `keras.optimizers.LossScaleOptimizer`, as
-                Keras wraps a single optimizer, unless
+                run eagerly: `jit_compile=True` warns and is turned off.
+                Under the `"mixed_float16"` dtype policy each player's
+                optimizer is wrapped in a `keras.optimizers.LossScaleOptimizer`,
+                as Keras wraps a single optimizer, unless
                 `auto_scale_loss=False`.
         """
         if kwargs.get("loss") is not None:

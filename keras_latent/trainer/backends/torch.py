@@ -93,9 +93,10 @@ def apply_gradients(optimizer, grads, variables) -> bool:
     Keras's torch Adam (3.15) builds its update from five out-of-place
     `torch._foreach_*` results, each a fresh copy of every parameter. On CPU,
     glibc hands such large blocks back to the kernel when they are freed, so
-    every step page-faults them in again: Keras's Adam costs 10.0 ms per step
-    on a 1.1M-parameter MLP where the in-place `adam_update` costs 2.3 ms and
-    `torch.optim.Adam` 2.7 ms (`benchmarks/torch_adam_speed.py`). For Keras's
+    every step page-faults them in again: Keras's Adam costs 7.6–10 ms per
+    step on a 1.1M-parameter MLP where the in-place `adam_update` costs
+    3.3–3.6 ms and `torch.optim.Adam` 3.0–3.6 ms (`python
+    benchmarks/torch_adam_speed.py`; the README's Benchmarks). For Keras's
     Adam with nothing around the update (no clipping, weight decay, EMA, loss
     scaling, gradient accumulation or constraints) this runs `adam_update`
     directly; everything else goes through `optimizer.apply`, where
