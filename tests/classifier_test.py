@@ -42,3 +42,16 @@ class TestImageClassifier(TestCase):
             model.fit(IMAGES * 255.0, LABELS, epochs=1, verbose=0)
         with pytest.raises(ValueError, match="divide them by 255"):
             model.predict_proba(IMAGES * 255.0)
+
+    def test_predict_proba_reads_uint8_and_lists_as_pixels(self):
+        model = ImageClassifier(image_shape=(8, 8, 1), filters=(4,), dense_units=8)
+        pixels = np.round(IMAGES[:4] * 255).astype("uint8")
+        expected = model.predict_proba(pixels.astype("float32") / 255)
+        np.testing.assert_allclose(model.predict_proba(pixels), expected, atol=1e-6)
+        np.testing.assert_allclose(
+            model.predict_proba(list(pixels.astype("float32") / 255)),
+            expected,
+            atol=1e-6,
+        )
+        with pytest.raises(ValueError, match=r"0–255 pixel values \(uint8\)"):
+            model.predict_proba(np.full((2, 8, 8, 1), 256, "int32"))

@@ -63,14 +63,28 @@ class TestVAE(TestCase):
         values = to_numpy(model.negative_elbo(IMAGES[:8], num_samples=2))
         assert values.shape == (8,) and np.all(np.isfinite(values))
 
+    def test_uint8_and_lists_of_images_are_read_as_pixels(self):
+        # Like LatentConstraints: uint8 is divided by 255, a list is stacked.
+        model = tiny_vae()
+        pixels = np.round(IMAGES[:4] * 255).astype("uint8")
+        expected = model.reconstruct(pixels.astype("float32") / 255)
+        np.testing.assert_allclose(model.reconstruct(pixels), expected, atol=1e-6)
+        np.testing.assert_allclose(
+            model.reconstruct(list(pixels.astype("float32") / 255)),
+            expected,
+            atol=1e-6,
+        )
+        bound = to_numpy(model.negative_elbo(pixels))
+        assert bound.shape == (4,) and np.all(np.isfinite(bound))
+
     def test_bad_inputs_raise_clear_errors(self):
         model = tiny_vae()
         with pytest.raises(ValueError, match=r"shape \(batch, 8, 8, 1\)"):
             model.reconstruct(np.zeros((2, 9, 9, 1), "float32"))
-        with pytest.raises(ValueError, match="uint8"):
-            model.reconstruct(np.zeros((2, 8, 8, 1), "uint8"))
-        with pytest.raises(ValueError, match="uint8"):
-            model.negative_elbo(np.zeros((2, 8, 8, 1), "uint8"))
+        with pytest.raises(ValueError, match=r"0–255 pixel values \(uint8\)"):
+            model.reconstruct(np.full((2, 8, 8, 1), 300, "int32"))
+        with pytest.raises(ValueError, match=r"0–255 pixel values \(uint8\)"):
+            model.negative_elbo(np.full((2, 8, 8, 1), -1, "int32"))
         with pytest.raises(ValueError, match="divide them by 255"):
             model.negative_elbo(IMAGES[:2] * 255.0)
         with pytest.raises(ValueError, match="num_samples"):

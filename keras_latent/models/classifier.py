@@ -12,6 +12,7 @@ from keras_latent.models import networks
 from keras_latent.models.inputs import (
     ChecksFitImages,
     predict_in_batches,
+    standardize_images,
     validate_images,
 )
 from keras_latent.presets import PresetMixin
@@ -107,9 +108,14 @@ class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.M
         return self.network(images, training=training)
 
     def predict_proba(self, images, batch_size: int = 256) -> np.ndarray:
-        """Class (or attribute) probabilities as a float32 NumPy array."""
-        if isinstance(images, np.ndarray):
-            validate_images(images, self.image_shape)
+        """Class (or attribute) probabilities as a float32 NumPy array.
+
+        Args:
+            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
+                255), or a list of images.
+            batch_size: int. Defaults to `256`.
+        """
+        images = standardize_images(images, self.image_shape)
         return predict_in_batches(self, images, batch_size)
 
     def get_config(self):

@@ -15,6 +15,7 @@ from keras_latent.models.inputs import (
     check_choice,
     predict_in_batches,
     standard_normal_latents,
+    standardize_images,
     validate_images,
 )
 from keras_latent.presets import PresetMixin
@@ -176,10 +177,15 @@ class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
         Averages the reconstruction term over `num_samples` draws of z. For the
         Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
         the value is a true bound on −log p(x).
+
+        Args:
+            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
+                255), or a list of images.
+            num_samples: int. Draws of z per image. Defaults to `1`.
         """
-        if isinstance(images, np.ndarray):
-            # Before the float32 conversion, which would pass 0-255 through.
-            validate_images(images, self.image_shape)
+        # uint8 and lists become [0, 1] floats before the float32 conversion,
+        # which would pass 0–255 values through.
+        images = standardize_images(images, self.image_shape)
         images = ops.convert_to_tensor(images, "float32")
         mean, std = self.encode(images)
         kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
@@ -199,7 +205,14 @@ class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
     # -- conveniences that return NumPy ----------------------------------------------
 
     def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
-        """Decodes the posterior means of `images`; float32 in [0, 1]."""
+        """Decodes the posterior means of `images`; float32 in [0, 1].
+
+        Args:
+            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
+                255), or a list of images.
+            batch_size: int. Defaults to `256`.
+        """
+        images = standardize_images(images, self.image_shape)
         return predict_in_batches(
             lambda x: self.decode(self.encode(x)[0]), images, batch_size
         )
