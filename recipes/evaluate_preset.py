@@ -53,10 +53,11 @@ def main(argv):
     metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
 
     card_path = Path(preset_dir) / "README.md"
-    card = card_path.read_text()
+    # A preset saved with `save_to_preset` has no card yet: this starts one.
+    card = card_path.read_text() if card_path.is_file() else ""
     card = card.split(CARD_HEADING)[0].rstrip() + "\n\n"
     card += f"{CARD_HEADING}\n\n```\n{report['command']}\n```\n\n{table}\n"
-    card_path.write_text(card)
+    card_path.write_text(card.lstrip())
 
 
 if __name__ == "__main__":

@@ -35,6 +35,24 @@ def command_line() -> str:
     return shlex.join(["python", str(script), *sys.argv[1:]])
 
 
+def data_source(relative: str, data_dir: str | None) -> str:
+    """Where a recipe read `relative` from, as its metadata records it.
+
+    `shared/data/<relative>` for the project's shared data folder (found by
+    the default search or named explicitly), else the full path, so a rerun
+    on other data does not claim the shared data.
+    """
+    from keras_latent import datasets
+
+    root = Path(data_dir).expanduser() if data_dir else datasets.default_data_dir()
+    if root is None:
+        return relative
+    root = root.resolve()
+    if root.parts[-2:] == ("shared", "data"):
+        return f"shared/data/{relative}"
+    return str(root / relative)
+
+
 def confident_class_shares(probabilities, threshold: float = 0.9) -> dict:
     """The sanity figure for class-conditional data (until issue 3's toolkit).
 

@@ -52,25 +52,34 @@ def resume(model):
     BackupAndRestore cannot serve here: every epoch is its own `fit` call, on
     freshly augmented images.
     """
-    checkpoint = os.path.join(FLAGS.backup_dir, "checkpoint.keras")
-    if not os.path.exists(checkpoint):
+    progress = os.path.join(FLAGS.backup_dir, "progress.json")
+    if not os.path.exists(progress):
         return model, 0
-    with open(os.path.join(FLAGS.backup_dir, "progress.json")) as f:
-        done = json.load(f)["epochs_done"]
-    print(f"Resuming after epoch {done} from {checkpoint}")
-    return keras.saving.load_model(checkpoint), done
+    with open(progress) as f:
+        progress = json.load(f)
+    checkpoint = os.path.join(FLAGS.backup_dir, progress["checkpoint"])
+    print(f"Resuming after epoch {progress['epochs_done']} from {checkpoint}")
+    return keras.saving.load_model(checkpoint), progress["epochs_done"]
 
 
 def save_checkpoint(model, epochs_done):
-    """Saves the model and its optimizer; a crash mid-save keeps the last one."""
+    """Saves the model and its optimizer; a crash at any point keeps the last.
+
+    Each epoch gets its own file, and `progress.json` (replaced atomically)
+    names the newest complete one; only then is the older one deleted.
+    """
     os.makedirs(FLAGS.backup_dir, exist_ok=True)
-    checkpoint = os.path.join(FLAGS.backup_dir, "checkpoint.keras")
+    name = f"checkpoint_epoch{epochs_done}.keras"
+    checkpoint = os.path.join(FLAGS.backup_dir, name)
     model.save(checkpoint + ".tmp.keras")
     os.replace(checkpoint + ".tmp.keras", checkpoint)
     progress = os.path.join(FLAGS.backup_dir, "progress.json")
     with open(progress + ".tmp", "w") as f:
-        json.dump({"epochs_done": epochs_done}, f)
+        json.dump({"epochs_done": epochs_done, "checkpoint": name}, f)
     os.replace(progress + ".tmp", progress)
+    for old in os.listdir(FLAGS.backup_dir):
+        if old.startswith("checkpoint_epoch") and old != name:
+            os.remove(os.path.join(FLAGS.backup_dir, old))
 
 
 def main(argv):
@@ -128,11 +137,13 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_cifar10_classifier.py",
         "command": publishing.command_line(),
-        "data": "CIFAR-10 JPEG subset (4,500 train images) from "
-        "shared/data/cifar10_subset",
+        "data": f"CIFAR-10 JPEG subset ({len(x_train):,} train images) from "
+        + publishing.data_source("cifar10_subset", FLAGS.data_dir),
         "split": {
-            "train": "subset minus the last 50 images of each class (4,500)",
-            "report": "the last 50 images of each class (500)",
+            "train": f"subset minus the last {FLAGS.held_out_per_class} images "
+            f"of each class ({len(x_train):,})",
+            "report": f"the last {FLAGS.held_out_per_class} images of each class "
+            f"({len(x_val):,})",
         },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
@@ -142,7 +153,8 @@ def main(argv):
         "metrics": {
             "held_out_accuracy": {
                 "value": round(accuracy, 4),
-                "protocol": "top-1 accuracy on the 500 held-out subset images",
+                "protocol": f"top-1 accuracy on the {len(x_val):,} held-out subset "
+                "images",
             }
         },
     }
@@ -153,9 +165,11 @@ A small convolutional CIFAR-10 classifier (conv blocks of 32, 64 and 128
 channels). It is the judge and feature network for CIFAR-10 models inside the
 zoo.
 
-Held-out accuracy: **{accuracy:.4f}** on 500 images (the last 50 of each class).
+Held-out accuracy: **{accuracy:.4f}** on {len(x_val):,} images (the last
+{FLAGS.held_out_per_class} of each class).
 
-Limits: it was trained on 4,500 images, 9% of CIFAR-10's train set, and those
+Limits: it was trained on {len(x_train):,} images, {len(x_train) / 50_000:.0%} of
+CIFAR-10's train set, and those
 images went through JPEG compression at quality 75. Its accuracy and its
 features are far from an ImageNet-scale network's. Numbers computed with it
 compare models inside the zoo only; they are not comparable to published

@@ -62,8 +62,12 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_mnist_classifier.py",
         "command": publishing.command_line(),
-        "data": "MNIST train (60,000 images) from shared/data/mnist/mnist.npz",
-        "split": {"train": "train (all 60,000)", "report": "test (10,000)"},
+        "data": f"MNIST train ({len(x_train):,} images) from "
+        + publishing.data_source("mnist/mnist.npz", FLAGS.data_dir),
+        "split": {
+            "train": f"train (all {len(x_train):,})",
+            "report": f"test ({len(x_test):,})",
+        },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
         "steps": steps,
@@ -72,7 +76,7 @@ def main(argv):
         "metrics": {
             "test_accuracy": {
                 "value": round(accuracy, 4),
-                "protocol": "top-1 accuracy on the 10,000 MNIST test images",
+                "protocol": f"top-1 accuracy on the {len(x_test):,} MNIST test images",
             }
         },
     }
@@ -84,7 +88,8 @@ def main(argv):
         "A small convolutional MNIST classifier (two conv blocks, 32 and 64 "
         "channels). It is the zoo's independent judge of generated digits: it "
         "never sees generated images in training.\n\n"
-        f"Test accuracy: **{accuracy:.4f}** on the 10,000 MNIST test images.",
+        f"Test accuracy: **{accuracy:.4f}** on the {len(x_test):,} MNIST test "
+        "images.",
         metadata,
     )
 

@@ -87,8 +87,12 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_mnist_vae.py",
         "command": publishing.command_line(),
-        "data": "MNIST train (60,000 images) from shared/data/mnist/mnist.npz",
-        "split": {"train": "train (all 60,000)", "report": "test (10,000)"},
+        "data": f"MNIST train ({len(x_train):,} images) from "
+        + publishing.data_source("mnist/mnist.npz", FLAGS.data_dir),
+        "split": {
+            "train": f"train (all {len(x_train):,})",
+            "report": f"test ({len(x_test):,})",
+        },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
         "steps": steps,
@@ -101,18 +105,19 @@ def main(argv):
             "test_elbo_nats": {
                 "value": round(float(-neg_elbo.mean()), 2),
                 "protocol": "mean ELBO per image (Bernoulli decoder, beta=1) over "
-                "the 10,000 MNIST test images, one z sample each",
+                f"the {len(x_test):,} MNIST test images, one z sample each",
             },
             "test_reconstruction_mse": {
                 "value": round(mse, 5),
                 "protocol": "mean squared error of posterior-mean reconstructions "
-                "of the 10,000 test images, pixels in [0, 1]",
+                f"of the {len(x_test):,} test images, pixels in [0, 1]",
             },
             "judge_confident_share": {
                 "samples": generated,
                 "real_test": real,
                 "protocol": f"{FLAGS.num_samples} samples (seed {FLAGS.seed}) and "
-                f"the 10,000 test images labelled by the '{FLAGS.judge}' preset; "
+                f"the {len(x_test):,} test images labelled by the "
+                f"'{FLAGS.judge}' preset; "
                 "share of all images assigned to each class, and with p > 0.9",
             },
         },

@@ -89,10 +89,11 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_mnist_wgan_gp.py",
         "command": publishing.command_line(),
-        "data": "MNIST train (60,000 images) from shared/data/mnist/mnist.npz",
+        "data": f"MNIST train ({len(x_train):,} images) from "
+        + publishing.data_source("mnist/mnist.npz", FLAGS.data_dir),
         "split": {
-            "train": "train (all 60,000)",
-            "report": "test (10,000) for the judge's reference",
+            "train": f"train (all {len(x_train):,})",
+            "report": f"test ({len(x_test):,}) for the judge's reference",
         },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
@@ -111,7 +112,8 @@ def main(argv):
                 "samples": generated,
                 "real_test": real,
                 "protocol": f"{FLAGS.num_samples} samples (seed {FLAGS.seed}) and "
-                f"the 10,000 test images labelled by the '{FLAGS.judge}' preset; "
+                f"the {len(x_test):,} test images labelled by the "
+                f"'{FLAGS.judge}' preset; "
                 "share of all images assigned to each class, and with p > 0.9",
             },
         },
