@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import importlib.metadata
 import importlib.util
 import json
 import os
 import platform
+import sys
 import warnings
 from pathlib import Path
 
@@ -265,13 +267,29 @@ def _initialize_variables_created_since(pending_before: set) -> None:
     global_state.set_global_attribute(_PENDING, keep)
 
 
+# Per module, the distributions that may provide it.
+_VERSIONED_MODULES = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+    "jax": ("jax",),
+    "torch": ("torch",),
+    "numpy": ("numpy",),
+}
+
+
 def _versions() -> dict:
     versions = {"python": platform.python_version(), "keras": keras.__version__}
-    for module in ("tensorflow", "jax", "torch", "numpy"):
-        try:
-            versions[module] = __import__(module).__version__
-        except ImportError:
-            pass
+    for module, distributions in _VERSIONED_MODULES.items():
+        if module in sys.modules:
+            versions[module] = sys.modules[module].__version__
+            continue
+        # Installed but not imported: the package metadata, since importing
+        # TF, JAX or torch only to read a version costs seconds per save.
+        for distribution in distributions:
+            try:
+                versions[module] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                pass
     from keras_latent.version import __version__
 
     versions["keras_latent"] = __version__

@@ -53,6 +53,14 @@ def data_source(relative: str, data_dir: str | None) -> str:
     return str(root / relative)
 
 
+def transform_options(method: str, optimize_steps: int) -> dict:
+    """`LatentConstraints.transform`'s options for `method`.
+
+    Only `"optimize"` takes a step count; the actor rejects options.
+    """
+    return {"steps": optimize_steps} if method == "optimize" else {}
+
+
 def confident_class_shares(probabilities, threshold: float = 0.9) -> dict:
     """The sanity figure for class-conditional data (until issue 3's toolkit).
 

@@ -74,9 +74,15 @@ flags.DEFINE_list(
     "Conditioning attributes of the new actor (default: the preset's, then "
     "--attributes); the label source must have every one.",
 )
+flags.DEFINE_string(
+    "backup_dir", None, "Checkpoints of fit_actor (default: runs/<output name>_actor)."
+)
 flags.DEFINE_integer("batch_size", 128, "Batch size of fit_actor.")
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of fit_actor.")
 flags.DEFINE_integer("num_edits", 100, "Val images edited per attribute.")
+flags.DEFINE_integer(
+    "optimize_steps", 300, "Adam steps of each transform(method='optimize')."
+)
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_enum(
     "weights_dtype", "float16", ["float16", "float32"], "Storage of the weights."
@@ -106,9 +112,11 @@ class LabelSource:
             for split in ("train", "val"):
                 x, y, _ = datasets.celeba_arrays(split, None, data_dir=FLAGS.data_dir)
                 self.x[split], self.y[split] = x, y
+            source = publishing.data_source("celeba64", FLAGS.data_dir)
             self.description = (
-                "CelebA 64x64 (../shared/data): train split for training, "
-                "val split for every report"
+                f"CelebA 64x64 ({source}): train split "
+                f"({len(self.x['train']):,} images) for training, val split "
+                f"({len(self.x['val']):,}) for every report"
             )
 
     def images(self, split):
@@ -142,7 +150,11 @@ def edit_report(model, judge, x_val, y_val, names, method):
         rows = np.where(y_val[:, i] == 0)[0][: FLAGS.num_edits]
         x = x_val[rows]
         edited, z_edit = model.transform(
-            x, {name: 1}, method=method, return_latents=True
+            x,
+            {name: 1},
+            method=method,
+            return_latents=True,
+            **publishing.transform_options(method, FLAGS.optimize_steps),
         )
         z0 = model.encode_posteriors(x)["z_mean"]
         report[name] = {
@@ -189,7 +201,14 @@ def edits_figure(model, x_val, y_val, names, path):
     x = x_val[rows]
     columns, titles = [x, model.reconstruct(x)], ["image", "reconstruction"]
     for name in names:
-        columns.append(model.transform(x, {name: 1}, method="optimize"))
+        columns.append(
+            model.transform(
+                x,
+                {name: 1},
+                method="optimize",
+                steps=FLAGS.optimize_steps,
+            )
+        )
         titles.append(f"{name} (optimize)")
         if name in model.attribute_names:
             columns.append(model.transform(x, {name: 1}, method="actor"))
@@ -246,7 +265,7 @@ def main(argv):
             p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
             for p in ("critic", "actor")
         }
-        backup = f"runs/{Path(FLAGS.output).name}_actor"
+        backup = FLAGS.backup_dir or f"runs/{Path(FLAGS.output).name}_actor"
         history = model.fit_actor(
             posteriors,
             y_actor,

@@ -93,8 +93,12 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_celeba_attribute_classifier.py",
         "command": publishing.command_line(),
-        "data": "CelebA 64x64 train (14,283 images) from shared/data/celeba64",
-        "split": {"train": "official train", "report": "official val (780)"},
+        "data": f"CelebA 64x64 train ({len(x_train):,} images) from "
+        + publishing.data_source("celeba64", FLAGS.data_dir),
+        "split": {
+            "train": "official train",
+            "report": f"official val ({len(x_val):,})",
+        },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
         "steps": steps,
@@ -104,7 +108,7 @@ def main(argv):
             "val_mean_accuracy": {
                 "value": round(mean_accuracy, 4),
                 "protocol": "mean over the 40 attributes of the accuracy at p > 0.5 "
-                "on the 780 official val images",
+                f"on the {len(x_val):,} official val images",
             },
             "val_majority_baseline": {
                 "value": round(float(baseline.mean()), 4),
@@ -117,8 +121,8 @@ def main(argv):
             },
             "val_per_attribute": {
                 "values": per_attribute,
-                "protocol": "accuracy at p > 0.5 on the 780 val images, next to "
-                "the majority-value baseline",
+                "protocol": f"accuracy at p > 0.5 on the {len(x_val):,} val "
+                "images, next to the majority-value baseline",
             },
         },
     }
@@ -132,8 +136,9 @@ def main(argv):
 A convolutional classifier of the 40 CelebA attributes at 64×64 (conv blocks
 of {", ".join(FLAGS.filters)} channels, a 256-unit dense layer, 40 sigmoids). It
 is the zoo's independent judge of generated and edited faces: it never sees
-generated images in training. It was trained on the 14,283 train images of the
-packed subset (horizontal flips), and it is reported on the 780 val images.
+generated images in training. It was trained on the {len(x_train):,} train images of
+the packed subset (horizontal flips), and it is reported on the {len(x_val):,} val
+images.
 
 ```python
 judge = keras_latent.from_preset("celeba_attribute_classifier")

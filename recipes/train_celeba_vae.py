@@ -48,6 +48,7 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     x_train, _, _ = datasets.celeba_arrays("train", data_dir=FLAGS.data_dir)
     x_train = x_train[: FLAGS.limit]
+    num_train = len(x_train)
     x_val, _, _ = datasets.celeba_arrays("val", data_dir=FLAGS.data_dir)
     x_train = np.concatenate([x_train, x_train[:, :, ::-1]]).astype("float32") / 255
     x_val = x_val.astype("float32") / 255.0
@@ -98,9 +99,13 @@ def main(argv):
     metadata = {
         "recipe": "recipes/train_celeba_vae.py",
         "command": publishing.command_line(),
-        "data": "CelebA 64x64 train split (14,283 images, doubled with "
-        "horizontal flips) from shared/data/celeba64/train.npz",
-        "split": {"train": "train (14,283 + flips)", "report": "val (780)"},
+        "data": f"CelebA 64x64 train split ({num_train:,} images, doubled with "
+        "horizontal flips) from "
+        + publishing.data_source("celeba64/train.npz", FLAGS.data_dir),
+        "split": {
+            "train": f"train ({num_train:,} + flips)",
+            "report": f"val ({len(x_val):,})",
+        },
         "epochs": FLAGS.epochs,
         "batch_size": FLAGS.batch_size,
         "steps": steps,
@@ -113,8 +118,8 @@ def main(argv):
             "val_elbo_nats": {
                 "value": round(float(-neg_elbo.mean()), 1),
                 "protocol": "mean ELBO per image (Gaussian decoder, sigma_x "
-                f"{FLAGS.decoder_sigma}, constants included, beta=1) over the 780 "
-                "val images, one z sample each",
+                f"{FLAGS.decoder_sigma}, constants included, beta=1) over the "
+                f"{len(x_val):,} val images, one z sample each",
             },
             "val_bits_per_dim": {
                 "value": round(bits_per_dim, 3),
@@ -123,7 +128,7 @@ def main(argv):
             "val_reconstruction_mse": {
                 "value": round(mse, 5),
                 "protocol": "mean squared error of posterior-mean reconstructions "
-                "of the 780 val images, pixels in [0, 1]",
+                f"of the {len(x_val):,} val images, pixels in [0, 1]",
             },
         },
     }

@@ -96,6 +96,9 @@ flags.DEFINE_list(
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
 flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
+flags.DEFINE_integer(
+    "optimize_steps", 300, "Adam steps of each transform(method='optimize')."
+)
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_enum(
     "weights_dtype",
@@ -243,7 +246,11 @@ def edit_report(model, judge, columns, x_val, y_val, names, method, count):
             if len(rows) == 0:
                 continue
             edited[rows], z_edit[rows] = model.transform(
-                x[rows], {name: value}, method=method, return_latents=True
+                x[rows],
+                {name: value},
+                method=method,
+                return_latents=True,
+                **publishing.transform_options(method, FLAGS.optimize_steps),
             )
         p = judge.predict_proba(edited)[:, columns[i]]
         success = float(np.mean((p > 0.5) == (target == 1)))
@@ -276,7 +283,12 @@ def new_attribute_report(model, judge, x_train, x_val, count):
     report = {"critic_val_accuracy": best_epoch_logs(history)["val_accuracy"]}
     for i, name in enumerate(names):
         rows = np.where(yv_new[:, i] == 0)[0][:count]
-        edited = model.transform(x_val[rows], {name: 1}, method="optimize")
+        edited = model.transform(
+            x_val[rows],
+            {name: 1},
+            method="optimize",
+            steps=FLAGS.optimize_steps,
+        )
         p = judge.predict_proba(edited)[:, judge.class_names.index(name)]
         before = judge.predict_proba(x_val[rows])[:, judge.class_names.index(name)]
         report[name] = {
@@ -409,11 +421,17 @@ def main(argv):
     split = "the official CelebA test partition (annotations only)"
     if FLAGS.dataset == "mnist":
         split = "MNIST test labels"
-    real_split = "val (780 images)" if FLAGS.dataset == "celeba" else "test (10,000)"
+    real_split = (
+        f"val ({len(x_real):,} images)"
+        if FLAGS.dataset == "celeba"
+        else f"test ({len(x_real):,})"
+    )
+    packed = "celeba64" if FLAGS.dataset == "celeba" else "mnist/mnist.npz"
     metadata = {
         "recipe": "recipes/train_latent_constraints.py",
         "command": publishing.command_line(),
-        "data": f"{FLAGS.dataset} train split from shared/data, encoded by the "
+        "data": f"{FLAGS.dataset} train split ({len(x_train):,} images) from "
+        f"{publishing.data_source(packed, FLAGS.data_dir)}, encoded by the "
         f"frozen '{base_name}' preset",
         "split": {"train": "train", "report": real_split, "conditioning": split},
         "base_preset": base_name,

@@ -252,3 +252,26 @@ def test_float16_weights_halve_the_file_and_load_as_float32(tmp_path):
         )
     with pytest.raises(ValueError, match="weights_dtype"):
         model.save_to_preset(tmp_path / "bad", weights_dtype="int8")
+
+
+def test_metadata_versions_come_without_importing_the_other_frameworks(tmp_path):
+    # Importing TF, JAX or torch only to read their versions cost seconds on
+    # every save_to_preset; the installed package metadata says the same.
+    import importlib.metadata
+    import sys
+
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+    others = [
+        m
+        for m in ("tensorflow", "jax", "torch")
+        if m != backend_module[keras.backend.backend()] and m not in sys.modules
+    ]
+    small_preset(tmp_path)
+    versions = keras_latent.load_preset_metadata(tmp_path)["versions"]
+    assert versions["keras"] == keras.__version__
+    assert versions["numpy"] == np.__version__
+    backend = backend_module[keras.backend.backend()]
+    assert versions[backend] == sys.modules[backend].__version__
+    for module in others:
+        assert module not in sys.modules, f"save_to_preset imported {module}"
+        assert versions[module] == importlib.metadata.version(module)

@@ -1,0 +1,465 @@
+"""Smoke tests of the CelebA recipes and of the Latent Constraints recipes.
+
+Each recipe runs as a subprocess on the current backend, on the tiny fake
+datasets of `packed_data`, with its own flags shrunk to seconds. The runs chain
+as the zoo's do: the presets of the VAE and judge recipes are the base and the
+judge of the CelebA Latent Constraints run, whose preset `teach_new_attributes`
+extends. The tests load what each recipe published in this process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_latent
+from keras_latent.datasets import CELEBA_ATTRIBUTE_NAMES
+from keras_latent.models import VAE, ImageClassifier, LatentConstraints
+from tests.packed_data import write_celeba, write_mnist
+from tests.test_case import assert_same_weights
+
+REPO = Path(__file__).resolve().parents[1]
+PRESET_FILES = ("config.json", "model.weights.h5", "metadata.json")
+# The image folder has as many train and val images as the CelebA fixture, and
+# the test partition as many rows as the recipes' figures have images: eager
+# JAX compiles every op once per shape, and the runs share their compilations.
+NUM_TRAIN, NUM_VAL, NUM_TEST = 128, 16, 8
+NUM_MNIST_TRAIN, NUM_MNIST_TEST = 128, 64
+CONDITIONING = ["Smiling", "Male"]
+TAUGHT_BY_LC = ["Wearing_Lipstick"]
+TAUGHT = ["Bangs", "Eyeglasses"]
+
+# Each recipe process pays 15-40 s on JAX for compiling its eager ops. There,
+# the runs that add only backend-independent paths (MNIST data, a user's image
+# folder) to the CelebA ones wait for `-m slow`.
+slow_on_jax = pytest.mark.slow if keras.backend.backend() == "jax" else lambda f: f
+
+
+@pytest.fixture(scope="module")
+def run_recipe(tmp_path_factory):
+    """`run_recipe(script, *args)` runs `recipes/<script>.py` from the repo root."""
+    jax_cache = tmp_path_factory.mktemp("jax_cache")
+    env = dict(
+        os.environ,
+        KERAS_BACKEND=keras.backend.backend(),
+        PYTHONPATH=str(REPO),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        # A recipe that ignored --data_dir would find ../shared/data; this
+        # makes it fail instead.
+        KERAS_LATENT_DATA=str(tmp_path_factory.mktemp("no_data") / "missing"),
+        # Unoptimised XLA code halves the JAX runs (the arrays are tiny), and
+        # the runs share their compilations through the persistent cache.
+        XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} "
+        "--xla_backend_optimization_level=0",
+        JAX_COMPILATION_CACHE_DIR=str(jax_cache),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+    )
+
+    def run(script, *args):
+        result = subprocess.run(
+            [sys.executable, f"recipes/{script}.py", *(str(a) for a in args)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, (
+            f"{script} exited with {result.returncode}; the end of its output:\n"
+            + result.stdout[-4000:]
+        )
+
+    return run
+
+
+def assert_preset(path, model_class, files=()):
+    for name in (*PRESET_FILES, *files):
+        assert (path / name).is_file(), f"{path} has no {name}"
+    model = keras_latent.from_preset(path)
+    assert type(model) is model_class
+    metadata = keras_latent.load_preset_metadata(path)
+    assert metadata["backend"] == keras.backend.backend()
+    return model, metadata
+
+
+def assert_images(images, shape):
+    assert images.shape == shape and images.dtype == np.float32
+    assert images.min() >= 0.0 and images.max() <= 1.0
+
+
+def assert_command(metadata, script, *flags):
+    command = metadata["command"]
+    assert command.startswith(f"python recipes/{script}.py "), command
+    for flag in flags:
+        assert flag in command, (flag, command)
+
+
+def assert_data_source(metadata, data_dir, count):
+    # The data actually read, not a description of the shared data.
+    assert str(Path(data_dir).resolve()) in metadata["data"], metadata["data"]
+    assert f"{count:,}" in metadata["data"], metadata["data"]
+
+
+def grid_shape(rows, columns, tile, scale=1):
+    """`save_image_grid`'s PNG size: 2-pixel borders around every tile."""
+    return (scale * (rows * (tile + 2) + 2), scale * (columns * (tile + 2) + 2))
+
+
+def png_shape(path):
+    return np.asarray(Image.open(path)).shape[:2]
+
+
+def write_celeba_annotations(root):
+    """The official annotation files, with a few rows per partition.
+
+    The recipes condition on the test partition's label vectors, whose images
+    the packed data holds back; only these files carry them.
+    """
+    rng = np.random.default_rng(1)
+    folder = root / "celeba64" / "annotations"
+    folder.mkdir(parents=True)
+    partitions = np.repeat([0, 1, 2], [5, 3, NUM_TEST])
+    files = [f"{i + 1:06d}.jpg" for i in range(len(partitions))]
+    values = rng.choice([-1, 1], (len(files), len(CELEBA_ATTRIBUTE_NAMES)))
+    rows = [f"{f} " + " ".join(f"{v:2d}" for v in row) for f, row in zip(files, values)]
+    with gzip.open(folder / "list_attr_celeba.txt.gz", "wt") as f:
+        f.write(f"{len(files)}\n{' '.join(CELEBA_ATTRIBUTE_NAMES)}\n")
+        f.write("\n".join(rows) + "\n")
+    with gzip.open(folder / "list_eval_partition.txt.gz", "wt") as f:
+        f.writelines(f"{name} {p}\n" for name, p in zip(files, partitions))
+
+
+def write_image_folder(root):
+    """Odd-sized RGB images and a labels CSV, as a user would bring them."""
+    rng = np.random.default_rng(2)
+    root.mkdir()
+    lines = ["filename,glasses_on_head"]
+    for i in range(NUM_TRAIN + NUM_VAL):
+        pixels = rng.integers(0, 256, (70, 90, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / f"face_{i}.png")
+        lines.append(f"face_{i}.png,{i % 2}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_celeba(root, num_train=NUM_TRAIN, num_val=NUM_VAL)
+    write_mnist(root, num_train=NUM_MNIST_TRAIN, num_test=NUM_MNIST_TEST)
+    write_celeba_annotations(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def celeba_vae(run_recipe, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("celeba_vae")
+    run_recipe(
+        "train_celeba_vae",
+        *("--data_dir", data_dir, "--output", out / "preset"),
+        *("--backup_dir", out / "backup", "--epochs", 1, "--batch_size", 64),
+        *("--latent_dim", 8, "--filters", "4,8", "--limit", NUM_TRAIN // 2),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def celeba_judge(run_recipe, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("celeba_judge")
+    run_recipe(
+        "train_celeba_attribute_classifier",
+        *("--data_dir", data_dir, "--output", out / "preset"),
+        *("--backup_dir", out / "backup", "--epochs", 1, "--batch_size", 64),
+        *("--filters", "4,8"),
+    )
+    return out / "preset"
+
+
+def celeba_lc_args(data_dir, base, judge, backup_dir):
+    """`train_latent_constraints` on CelebA, all but --output."""
+    return [
+        *("--dataset", "celeba", "--data_dir", data_dir),
+        *("--base", base, "--judge", judge, "--backup_dir", backup_dir),
+        *("--attributes", ",".join(CONDITIONING)),
+        *("--new_attributes", ",".join(TAUGHT_BY_LC)),
+        *("--epochs", 1, "--batch_size", 64, "--critic_steps", 2),
+        *("--critic_units", "16,16", "--actor_units", "16"),
+        *("--attribute_critic_units", 16, "--attribute_critic_epochs", 1),
+        # One face per edit: every edit has the same shape.
+        *("--num_edits", 1, "--num_optimize_edits", 1, "--optimize_steps", 5),
+        *("--distance_weight", 0.01, "--ablation_distance_weight", 0),
+    ]
+
+
+@pytest.fixture(scope="module")
+def celeba_lc(run_recipe, data_dir, celeba_vae, celeba_judge, tmp_path_factory):
+    out = tmp_path_factory.mktemp("celeba_lc")
+    args = celeba_lc_args(data_dir, celeba_vae / "preset", celeba_judge, out / "backup")
+    run_recipe("train_latent_constraints", *args, "--output", out / "preset")
+    return out
+
+
+def test_celeba_vae_recipe(celeba_vae, data_dir):
+    preset = celeba_vae / "preset"
+    vae, metadata = assert_preset(
+        preset, VAE, files=("README.md", "samples.png", "reconstructions.png")
+    )
+    assert (vae.latent_dim, tuple(vae.filters)) == (8, (4, 8))
+    assert vae.decoder_sigma == pytest.approx(0.1)
+    assert_images(vae.generate(3, seed=0), (3, 64, 64, 3))
+
+    assert_command(metadata, "train_celeba_vae", "--latent_dim 8", "--filters 4,8")
+    assert_data_source(metadata, data_dir, NUM_TRAIN // 2)
+    # --limit images, doubled with flips, in batches of 64.
+    assert (metadata["epochs"], metadata["steps"]) == (1, 2)
+    assert {"loss", "kl", "val_loss"} <= set(metadata["final_train_logs"])
+    metrics = {k: v["value"] for k, v in metadata["metrics"].items()}
+    assert set(metrics) == {
+        "val_elbo_nats",
+        "val_bits_per_dim",
+        "val_reconstruction_mse",
+    }
+    assert metrics["val_bits_per_dim"] == pytest.approx(
+        -metrics["val_elbo_nats"] / (64 * 64 * 3 * math.log(2)), abs=2e-3
+    )
+    # Measured on val, with the weights the preset publishes.
+    with np.load(data_dir / "celeba64" / "val.npz") as z:
+        x_val = z["images"].astype("float32") / 255.0
+    mse = float(np.mean((vae.reconstruct(x_val) - x_val) ** 2))
+    assert mse == pytest.approx(metrics["val_reconstruction_mse"], abs=2e-5)
+
+    assert png_shape(preset / "samples.png") == grid_shape(8, 8, 64)
+    # The 16 val images, then their reconstructions, in eight rows.
+    assert png_shape(preset / "reconstructions.png") == grid_shape(8, 4, 64)
+    card = (preset / "README.md").read_text()
+    assert metadata["command"] in card
+    assert f"{metrics['val_reconstruction_mse']:.5f}" in card
+    # Kept until the preset is written, so a failure there loses no training.
+    assert (celeba_vae / "backup" / "trained.weights.h5").is_file()
+
+
+def test_celeba_attribute_classifier_recipe(celeba_judge, data_dir):
+    judge, metadata = assert_preset(celeba_judge, ImageClassifier, ["README.md"])
+    assert judge.class_names == list(CELEBA_ATTRIBUTE_NAMES)
+    assert judge.multi_label
+    assert tuple(judge.filters) == (4, 8)
+    assert_command(metadata, "train_celeba_attribute_classifier", "--epochs 1")
+    assert_data_source(metadata, data_dir, NUM_TRAIN)
+    assert (metadata["epochs"], metadata["steps"]) == (1, NUM_TRAIN // 64)
+
+    splits = {}
+    for split in ("train", "val"):
+        with np.load(data_dir / "celeba64" / f"{split}.npz") as z:
+            splits[split] = (z["images"].astype("float32") / 255.0, z["attributes"])
+    x_val, a_val = splits["val"]
+    probabilities = judge.predict_proba(x_val)
+    assert probabilities.shape == (NUM_VAL, 40)
+    metrics = metadata["metrics"]
+    majority = splits["train"][1].mean(axis=0) > 0.5
+    assert metrics["val_majority_baseline"]["value"] == pytest.approx(
+        float((a_val == majority).mean()), abs=1e-4
+    )
+    # Measured on val with the published weights (a tie at p = 0.5 may flip).
+    accuracy = float(((probabilities > 0.5) == a_val).mean())
+    assert metrics["val_mean_accuracy"]["value"] == pytest.approx(accuracy, abs=2e-3)
+    assert 0.0 <= metrics["val_mean_f1"]["value"] <= 1.0
+    per_attribute = metrics["val_per_attribute"]["values"]
+    assert list(per_attribute) == list(CELEBA_ATTRIBUTE_NAMES)
+    card = (celeba_judge / "README.md").read_text()
+    assert "| Smiling |" in card and metadata["command"] in card
+
+
+def test_latent_constraints_recipe_on_celeba(
+    celeba_lc, celeba_vae, celeba_judge, data_dir
+):
+    preset = celeba_lc / "preset"
+    model, metadata = assert_preset(
+        preset, LatentConstraints, files=("README.md", "samples.png", "edits.png")
+    )
+    assert model.attribute_names == CONDITIONING
+    assert model.label_type == "multi_label"
+    assert model.distance_weight == pytest.approx(0.01)
+    # The base is the VAE recipe's preset.
+    assert model.latent_dim == 8
+    faces = model.generate({"Smiling": 1, "Male": 0}, num_samples=3, seed=0)
+    assert_images(faces, (3, 64, 64, 3))
+    # The critic taught after training was published with the preset.
+    assert set(TAUGHT_BY_LC) <= set(model.known_attributes)
+    verdict = model.satisfies(faces, {"Wearing_Lipstick": 1})
+    assert verdict["Wearing_Lipstick"].shape == (3,)
+
+    assert_command(metadata, "train_latent_constraints", "--dataset celeba")
+    assert_data_source(metadata, data_dir, NUM_TRAIN)
+    assert metadata["base_preset"] == str(celeba_vae / "preset")
+    assert metadata["judge"] == str(celeba_judge)
+    steps = NUM_TRAIN // 64
+    assert (metadata["steps"], metadata["critic_updates"]) == (steps, 2 * steps)
+    assert metadata["reused_fit"] is None
+    assert "val_loss" in metadata["attribute_critic_best_epoch_logs"]
+    table1 = metadata["metrics"]["table1"]
+    assert set(table1["value"]) == {"real", "lambda_dist=0.01", "lambda_dist=0"}
+    actor = table1["value"]["lambda_dist=0.01"]["actor"]
+    assert list(actor["per_attribute"]) == CONDITIONING
+    # Conditioned on every label vector of the held-back test partition.
+    assert f"on {NUM_TEST} images generated" in table1["protocol"]
+    edits = metadata["metrics"]["edits"]["value"]
+    assert set(edits) == {"actor", "optimize"}
+    for report in edits.values():
+        assert set(CONDITIONING) <= set(report)
+        assert 0.0 <= report["mean_flip_success"] <= 1.0
+    new = metadata["metrics"]["new_attributes"]["value"]
+    assert new["Wearing_Lipstick"]["images"] == 1
+
+    assert png_shape(preset / "samples.png") == grid_shape(2, 8, 64)
+    # Columns: the face, its reconstruction, then one edit per attribute.
+    assert png_shape(preset / "edits.png") == grid_shape(8, 4, 64)
+    card = (preset / "README.md").read_text()
+    assert metadata["command"] in card and "| Wearing_Lipstick |" in card
+    # Finished fits are kept, so a rerun after an interruption reuses them.
+    for suffix in ("", "_ablation"):
+        assert (celeba_lc / f"backup{suffix}_finished" / "fit.json").is_file()
+
+
+@pytest.mark.slow
+def test_latent_constraints_rerun_reuses_the_finished_fit(
+    run_recipe, data_dir, celeba_lc, celeba_vae, celeba_judge
+):
+    # A rerun after an interruption later in the recipe (an ablation, the
+    # edits) reloads the finished actor-critic pair instead of training it.
+    args = celeba_lc_args(
+        data_dir, celeba_vae / "preset", celeba_judge, celeba_lc / "backup"
+    )
+    run_recipe("train_latent_constraints", *args, "--output", celeba_lc / "rerun")
+    metadata = keras_latent.load_preset_metadata(celeba_lc / "rerun")
+    assert metadata["reused_fit"]["path"] == str(celeba_lc / "backup_finished")
+    first = keras_latent.from_preset(celeba_lc / "preset")
+    again = keras_latent.from_preset(celeba_lc / "rerun")
+    for network in ("actor", "critic"):
+        assert_same_weights(getattr(first, network), getattr(again, network))
+    card = (celeba_lc / "rerun" / "README.md").read_text()
+    assert "fit was reused from an identical earlier run" in card
+
+
+@slow_on_jax
+def test_latent_constraints_recipe_on_mnist(run_recipe, data_dir, tmp_path):
+    # An untrained base and judge are all the recipe needs.
+    VAE(
+        image_shape=(28, 28, 1), latent_dim=4, hidden_units=(16,), seed=0
+    ).save_to_preset(tmp_path / "vae")
+    ImageClassifier(filters=(4,), dense_units=8).save_to_preset(tmp_path / "judge")
+    preset = tmp_path / "preset"
+    run_recipe(
+        "train_latent_constraints",
+        *("--dataset", "mnist", "--data_dir", data_dir),
+        *("--base", tmp_path / "vae", "--judge", tmp_path / "judge"),
+        *("--output", preset, "--backup_dir", tmp_path / "backup"),
+        *("--epochs", 1, "--batch_size", 64, "--critic_steps", 2),
+        *("--critic_units", 16, "--actor_units", 16),
+        *("--attribute_critic_units", 16, "--attribute_critic_epochs", 1),
+    )
+    model, metadata = assert_preset(
+        preset, LatentConstraints, files=("README.md", "samples.png", "edits.png")
+    )
+    assert model.attribute_names == [str(d) for d in range(10)]
+    assert model.label_type == "categorical"
+    assert_images(model.generate({"7": 1}, num_samples=2, seed=0), (2, 28, 28, 1))
+
+    assert_command(metadata, "train_latent_constraints", "--dataset mnist")
+    assert_data_source(metadata, data_dir, NUM_MNIST_TRAIN)
+    assert metadata["base_preset"] == str(tmp_path / "vae")
+    assert metadata["split"]["conditioning"] == "MNIST test labels"
+    assert (metadata["steps"], metadata["critic_updates"]) == (2, 4)
+    table1 = metadata["metrics"]["table1"]
+    assert set(table1["value"]) == {"real", "lambda_dist=0.1"}
+    assert 0.0 <= table1["value"]["real"]["accuracy"] <= 1.0
+    assert f"on {NUM_MNIST_TEST} images generated" in table1["protocol"]
+    # Edits and taught attributes are measured on CelebA only.
+    assert set(metadata["metrics"]) == {"table1"}
+    # Ten rows of eight samples; eight digits, each with all ten edits; at 2x.
+    assert png_shape(preset / "samples.png") == grid_shape(10, 8, 28, 2)
+    assert png_shape(preset / "edits.png") == grid_shape(8, 12, 28, 2)
+
+
+def test_teach_new_attributes_from_celeba_labels(
+    run_recipe, data_dir, celeba_lc, celeba_judge, tmp_path
+):
+    out = tmp_path / "preset"
+    run_recipe(
+        "teach_new_attributes",
+        *("--preset", celeba_lc / "preset", "--judge", celeba_judge),
+        *("--data_dir", data_dir, "--output", out, "--backup_dir", tmp_path / "bk"),
+        *("--attributes", ",".join(TAUGHT), "--critic_units", 16),
+        *("--critic_epochs", 1, "--actor_epochs", 1, "--batch_size", 64),
+        *("--num_edits", 1, "--optimize_steps", 5, "--weights_dtype", "float32"),
+    )
+    model, metadata = assert_preset(out, LatentConstraints, ["edits.png"])
+    # By default the new actor knows the preset's attributes and the new ones.
+    assert model.attribute_names == CONDITIONING + TAUGHT
+    assert set(TAUGHT + TAUGHT_BY_LC) <= set(model.known_attributes)
+    faces = model.generate({"Bangs": 1, "Smiling": 0}, num_samples=2, seed=0)
+    assert_images(faces, (2, 64, 64, 3))
+
+    assert_command(metadata, "teach_new_attributes", "--actor_epochs 1")
+    assert_data_source(metadata, data_dir, NUM_TRAIN)
+    assert metadata["base_preset"] == str(celeba_lc / "preset")
+    assert metadata["judge"] == str(celeba_judge)
+    assert metadata["new_attributes"] == TAUGHT
+    assert metadata["actor_attributes"] == CONDITIONING + TAUGHT
+    assert metadata["steps"] == NUM_TRAIN // 64
+    report = metadata["metrics"]["new_attributes"]["value"]
+    assert "val_loss" in report["critic_best_epoch_logs"]
+    for key in ("optimize_edits", "actor_edits"):
+        assert set(report[key]) == set(TAUGHT)
+        for edit in report[key].values():
+            assert edit["images"] == 1
+            assert edit["judged_present_after"] in (0.0, 1.0)
+    # LC Table 1 of the new actor, on the held-back test partition's labels.
+    table1 = report["table1"]
+    assert list(table1["per_attribute"]) == CONDITIONING + TAUGHT
+    assert all(v["support"] <= NUM_TEST for v in table1["per_attribute"].values())
+    assert table1["zmse"] >= 0.0
+    titles = metadata["edits_png_columns"]
+    assert titles[:2] == ["image", "reconstruction"]
+    assert "Bangs (optimize)" in titles and "Bangs (actor)" in titles
+
+
+@slow_on_jax
+def test_teach_new_attributes_from_an_image_folder(run_recipe, celeba_lc, tmp_path):
+    write_image_folder(tmp_path / "faces")
+    out = tmp_path / "preset"
+    run_recipe(
+        "teach_new_attributes",
+        *("--preset", celeba_lc / "preset", "--judge", ""),
+        *("--images", tmp_path / "faces"),
+        *("--labels_csv", tmp_path / "faces" / "labels.csv"),
+        *("--val_fraction", NUM_VAL / (NUM_TRAIN + NUM_VAL)),
+        *("--attributes", "glasses_on_head", "--critic_units", 16),
+        *("--actor_attributes", "glasses_on_head", "--actor_epochs", 1),
+        *("--critic_epochs", 1, "--batch_size", 64, "--num_edits", 1),
+        *("--optimize_steps", 5, "--output", out, "--backup_dir", tmp_path / "bk"),
+    )
+    model, metadata = assert_preset(out, LatentConstraints, ["edits.png"])
+    assert model.attribute_names == ["glasses_on_head"]
+    faces = model.generate({"glasses_on_head": 1}, num_samples=2, seed=0)
+    assert_images(faces, (2, 64, 64, 3))
+
+    assert metadata["judge"] is None
+    assert f"{NUM_TRAIN} train, {NUM_VAL} val" in metadata["data"]
+    assert metadata["steps"] == NUM_TRAIN // 64
+    report = metadata["metrics"]["new_attributes"]["value"]
+    for key in ("optimize_edits", "actor_edits"):
+        edit = report[key]["glasses_on_head"]
+        # Without a judge only the model's own critics give a verdict.
+        assert edit["judged_present_before"] is None
+        assert edit["critic_satisfied_after"] in (0.0, 1.0)
+    assert report["table1"] is None
