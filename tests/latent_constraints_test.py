@@ -527,7 +527,7 @@ class TestLatentConstraints(TestCase):
             model.transform(IMAGES[:0], every)
         with pytest.raises(ValueError, match="at least one image"):
             model.transform([], every)
-        with pytest.raises(ValueError, match="Received 0 examples"):
+        with pytest.raises(ValueError, match=r"`images` must hold at least one image"):
             model.vae.reconstruct(IMAGES[:0])
         with pytest.raises(
             ValueError,

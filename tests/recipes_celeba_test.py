@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -24,9 +21,12 @@ from PIL import Image
 import keras_latent
 from keras_latent.datasets import CELEBA_ATTRIBUTE_NAMES
 from keras_latent.models import VAE, ImageClassifier, LatentConstraints
+from tests import recipe_runner
 from tests.packed_data import write_celeba, write_mnist
+from tests.recipe_runner import SMOKE_MARKS, recipe_environment
 from tests.test_case import assert_same_weights
 
+pytestmark = SMOKE_MARKS
 REPO = Path(__file__).resolve().parents[1]
 PRESET_FILES = ("config.json", "model.weights.h5", "metadata.json")
 # The image folder has as many train and val images as the CelebA fixture, and
@@ -38,47 +38,18 @@ CONDITIONING = ["Smiling", "Male"]
 TAUGHT_BY_LC = ["Wearing_Lipstick"]
 TAUGHT = ["Bangs", "Eyeglasses"]
 
-# Each recipe process pays 15-40 s on JAX for compiling its eager ops. There,
-# the runs that add only backend-independent paths (MNIST data, a user's image
-# folder) to the CelebA ones wait for `-m slow`.
-slow_on_jax = pytest.mark.slow if keras.backend.backend() == "jax" else lambda f: f
-
 
 @pytest.fixture(scope="module")
 def run_recipe(tmp_path_factory):
     """`run_recipe(script, *args)` runs `recipes/<script>.py` from the repo root."""
-    jax_cache = tmp_path_factory.mktemp("jax_cache")
-    env = dict(
-        os.environ,
-        KERAS_BACKEND=keras.backend.backend(),
-        PYTHONPATH=str(REPO),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        # A recipe that ignored --data_dir would find ../shared/data; this
-        # makes it fail instead.
-        KERAS_LATENT_DATA=str(tmp_path_factory.mktemp("no_data") / "missing"),
-        # Unoptimised XLA code halves the JAX runs (the arrays are tiny), and
-        # the runs share their compilations through the persistent cache.
-        XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} "
-        "--xla_backend_optimization_level=0",
-        JAX_COMPILATION_CACHE_DIR=str(jax_cache),
-        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
-    )
+    env = recipe_environment(tmp_path_factory.mktemp("recipes"))
+
+    # Where the recipes write by default (the outputs here are all "preset").
+    guarded = ["zoo", "runs/celeba_vae", "runs/celeba_attribute_classifier"]
+    guarded += ["runs/preset", "runs/preset_actor"]
 
     def run(script, *args):
-        result = subprocess.run(
-            [sys.executable, f"recipes/{script}.py", *(str(a) for a in args)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, (
-            f"{script} exited with {result.returncode}; the end of its output:\n"
-            + result.stdout[-4000:]
-        )
+        return recipe_runner.run_recipe(script, *args, env=env, guarded=guarded)
 
     return run
 
@@ -350,7 +321,6 @@ def test_latent_constraints_rerun_reuses_the_finished_fit(
     assert "fit was reused from an identical earlier run" in card
 
 
-@slow_on_jax
 def test_latent_constraints_recipe_on_mnist(run_recipe, data_dir, tmp_path):
     # An untrained base and judge are all the recipe needs.
     VAE(
@@ -433,7 +403,6 @@ def test_teach_new_attributes_from_celeba_labels(
     assert "Bangs (optimize)" in titles and "Bangs (actor)" in titles
 
 
-@slow_on_jax
 def test_teach_new_attributes_from_an_image_folder(run_recipe, celeba_lc, tmp_path):
     write_image_folder(tmp_path / "faces")
     out = tmp_path / "preset"

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -25,24 +22,16 @@ import pytest
 from PIL import Image
 
 import keras_latent
-from keras_latent.datasets import DATA_ENV_VAR
 from keras_latent.models import VAE, WGANGP, ImageClassifier
 from tests.packed_data import write_cifar10, write_mnist
+from tests.recipe_runner import SMOKE_MARKS, recipe_environment, run_recipe
 
+pytestmark = SMOKE_MARKS
 ROOT = Path(__file__).resolve().parents[1]
 NUM_MNIST_TRAIN, NUM_MNIST_TEST, NUM_CIFAR = 256, 128, 256
 PRESET_FILES = ("config.json", "model.weights.h5", "metadata.json", "README.md")
 # 64 samples in 8 rows of 28×28 tiles with 2-pixel borders, upscaled twice.
 GRID_SIZE = (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))
-
-
-def slow_on_jax(test):
-    """Marks `test` slow on JAX, where each recipe run spends 20-30 s compiling.
-
-    TensorFlow and torch run it by default, which is enough to catch a broken
-    recipe; on JAX the cheaper tests of this file still run every time.
-    """
-    return pytest.mark.slow(test) if keras.backend.backend() == "jax" else test
 
 
 @pytest.fixture(scope="module")
@@ -53,71 +42,9 @@ def data_dir(tmp_path_factory):
     return root
 
 
-def _snapshot(path: Path):
-    if not path.exists():
-        return None
-    return sorted(
-        (str(p.relative_to(path)), p.stat().st_mtime_ns)
-        for p in path.rglob("*")
-        if "__pycache__" not in p.parts
-    )
-
-
 @pytest.fixture(scope="module")
 def recipe_env(tmp_path_factory):
-    """The environment of every recipe run: this process's backend, and speed.
-
-    The rest is for speed only: JAX runs share a compilation cache (several
-    runs build the same judge) and compile unoptimised, and torch gets one
-    thread, as in `conftest.py`.
-    """
-    env = dict(
-        os.environ,
-        KERAS_BACKEND=keras.backend.backend(),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        PYTHONPATH=str(ROOT),
-    )
-    if keras.backend.backend() == "jax":
-        env.update(
-            JAX_COMPILATION_CACHE_DIR=str(tmp_path_factory.mktemp("jax_cache")),
-            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
-        )
-        # Compiling dominates these runs, not the arithmetic.
-        flags = env.get("XLA_FLAGS", "")
-        env["XLA_FLAGS"] = f"{flags} --xla_backend_optimization_level=0".strip()
-    if keras.backend.backend() == "torch":
-        env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
-def run_recipe(script, *flags, env, data_env, guarded=()):
-    """Runs `recipes/<script>.py` and returns the finished process.
-
-    `data_env` becomes `$KERAS_LATENT_DATA`: the training tests point it at a
-    folder that does not exist, so that a recipe ignoring `--data_dir` fails
-    instead of quietly reading the real data next to the checkout. `guarded`
-    are the repository folders the recipe writes by default; they must come
-    out untouched, or the recipe ignored an `--output` or `--backup_dir`.
-    """
-    env = dict(env)
-    env[DATA_ENV_VAR] = str(data_env)
-    guarded = [ROOT / p for p in guarded]
-    before = [_snapshot(p) for p in guarded]
-    result = subprocess.run(
-        [sys.executable, f"recipes/{script}.py", *map(str, flags)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, (
-        f"{script} exited with {result.returncode}:\n{result.stderr[-4000:]}"
-    )
-    for path, snapshot in zip(guarded, before):
-        assert _snapshot(path) == snapshot, f"{script} wrote into {path}"
-    return result
+    return recipe_environment(tmp_path_factory.mktemp("recipes"))
 
 
 def check_published(output, recipe, title, flags):
@@ -273,7 +200,6 @@ def test_mnist_vae(vae_run, data_dir):
     check_judge_shares(metrics["judge_confident_share"], 32, "mnist_classifier")
 
 
-@slow_on_jax
 def test_mnist_wgan_gp(recipe_env, data_dir, tmp_path):
     output = tmp_path / "mnist_wgan_gp"
     flags = [
@@ -388,7 +314,6 @@ def test_cifar10_classifier(recipe_env, data_dir, tmp_path):
     assert not (tmp_path / "backup").exists()
 
 
-@slow_on_jax
 def test_cifar10_classifier_resumes_from_its_checkpoint(recipe_env, data_dir, tmp_path):
     # The checkpoint an interrupted run would leave after its first epoch, of
     # a model the recipe never builds itself: only a resumed run publishes it.
@@ -469,7 +394,6 @@ def test_evaluate_preset_records_the_report(recipe_env, vae_run, data_dir, tmp_p
     assert report["command"] in new_card and "| FID |" in new_card
 
 
-@pytest.mark.slow
 def test_evaluate_preset_starts_a_card_where_there_is_none(
     recipe_env, data_dir, tmp_path
 ):
