@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from keras_latent.models import ImageClassifier
-from tests.test_case import TestCase
+from tests.test_case import TestCase, assert_reads_pixels
 
 IMAGES = np.random.RandomState(0).rand(32, 8, 8, 1).astype("float32")
 LABELS = (IMAGES.mean(axis=(1, 2, 3)) > 0.5).astype("int32")
@@ -45,13 +45,6 @@ class TestImageClassifier(TestCase):
 
     def test_predict_proba_reads_uint8_and_lists_as_pixels(self):
         model = ImageClassifier(image_shape=(8, 8, 1), filters=(4,), dense_units=8)
-        pixels = np.round(IMAGES[:4] * 255).astype("uint8")
-        expected = model.predict_proba(pixels.astype("float32") / 255)
-        np.testing.assert_allclose(model.predict_proba(pixels), expected, atol=1e-6)
-        np.testing.assert_allclose(
-            model.predict_proba(list(pixels.astype("float32") / 255)),
-            expected,
-            atol=1e-6,
-        )
+        assert_reads_pixels(model.predict_proba, IMAGES[:4])
         with pytest.raises(ValueError, match=r"0–255 pixel values \(uint8\)"):
             model.predict_proba(np.full((2, 8, 8, 1), 256, "int32"))

@@ -96,6 +96,14 @@ def check_judge_shares(record, num_samples, judge):
     assert f"'{judge}'" in record["protocol"]
 
 
+def training_flags(data_dir, output, backup_dir, **extra):
+    """A training recipe's command-line flags: data, output, backup, then `extra`."""
+    flags = ["--data_dir", data_dir, "--output", output, "--backup_dir", backup_dir]
+    for name, value in extra.items():
+        flags += [f"--{name}", value]
+    return flags
+
+
 def mnist_test_arrays(data_dir):
     with np.load(data_dir / "mnist" / "mnist.npz") as z:
         return z["x_test"][..., None].astype("float32") / 255.0, z["y_test"]
@@ -103,23 +111,13 @@ def mnist_test_arrays(data_dir):
 
 def test_mnist_classifier(recipe_env, data_dir, tmp_path):
     output = tmp_path / "mnist_classifier"
-    flags = [
-        "--data_dir",
-        data_dir,
-        "--output",
-        output,
-        "--backup_dir",
-        tmp_path / "backup",
-        "--epochs",
-        1,
-        "--batch_size",
-        64,
-    ]
+    flags = training_flags(
+        data_dir, output, tmp_path / "backup", epochs=1, batch_size=64
+    )
     run_recipe(
         "train_mnist_classifier",
         *flags,
         env=recipe_env,
-        data_env=tmp_path / "no_data",
         guarded=["zoo/mnist_classifier", "runs/mnist_classifier"],
     )
     metadata = check_published(
@@ -150,27 +148,19 @@ def vae_run(recipe_env, data_dir, tmp_path_factory):
     """One run of the VAE recipe, shared with the evaluation test."""
     tmp_path = tmp_path_factory.mktemp("vae")
     output = tmp_path / "mnist_vae"
-    flags = [
-        "--data_dir",
+    flags = training_flags(
         data_dir,
-        "--output",
         output,
-        "--backup_dir",
         tmp_path / "backup",
-        "--epochs",
-        1,
-        "--batch_size",
-        64,
-        "--latent_dim",
-        4,
-        "--num_samples",
-        32,
-    ]
+        epochs=1,
+        batch_size=64,
+        latent_dim=4,
+        num_samples=32,
+    )
     run_recipe(
         "train_mnist_vae",
         *flags,
         env=recipe_env,
-        data_env=tmp_path / "no_data",
         guarded=["zoo/mnist_vae", "runs/mnist_vae"],
     )
     return output, flags
@@ -202,33 +192,22 @@ def test_mnist_vae(vae_run, data_dir):
 
 def test_mnist_wgan_gp(recipe_env, data_dir, tmp_path):
     output = tmp_path / "mnist_wgan_gp"
-    flags = [
-        "--data_dir",
+    flags = training_flags(
         data_dir,
-        "--output",
         output,
-        "--backup_dir",
         tmp_path / "backup",
-        "--epochs",
-        2,
-        "--steps_per_epoch",
-        2,
-        "--batch_size",
-        16,
-        "--critic_steps",
-        2,
-        "--generator_filters",
-        "8,4",
-        "--critic_filters",
-        "4,8",
-        "--num_samples",
-        16,
-    ]
+        epochs=2,
+        steps_per_epoch=2,
+        batch_size=16,
+        critic_steps=2,
+        generator_filters="8,4",
+        critic_filters="4,8",
+        num_samples=16,
+    )
     run_recipe(
         "train_mnist_wgan_gp",
         *flags,
         env=recipe_env,
-        data_env=tmp_path / "no_data",
         guarded=["zoo/mnist_wgan_gp", "runs/mnist_wgan_gp"],
     )
     metadata = check_published(output, "train_mnist_wgan_gp", "mnist_wgan_gp", flags)
@@ -262,20 +241,14 @@ def cifar_held_out(data_dir, per_class):
 
 
 def cifar_flags(data_dir, tmp_path, epochs):
-    return [
-        "--data_dir",
+    return training_flags(
         data_dir,
-        "--output",
         tmp_path / "cifar10_classifier",
-        "--backup_dir",
         tmp_path / "backup",
-        "--epochs",
-        epochs,
-        "--batch_size",
-        64,
-        "--held_out_per_class",
-        5,
-    ]
+        epochs=epochs,
+        batch_size=64,
+        held_out_per_class=5,
+    )
 
 
 def check_cifar_preset(output, flags, data_dir, epochs):
@@ -304,7 +277,6 @@ def test_cifar10_classifier(recipe_env, data_dir, tmp_path):
         "train_cifar10_classifier",
         *flags,
         env=recipe_env,
-        data_env=tmp_path / "no_data",
         guarded=["zoo/cifar10_classifier", "runs/cifar10_classifier"],
     )
     model = check_cifar_preset(tmp_path / "cifar10_classifier", flags, data_dir, 1)
@@ -342,7 +314,6 @@ def test_cifar10_classifier_resumes_from_its_checkpoint(recipe_env, data_dir, tm
         "train_cifar10_classifier",
         *flags,
         env=recipe_env,
-        data_env=tmp_path / "no_data",
         guarded=["zoo/cifar10_classifier", "runs/cifar10_classifier"],
     )
     assert "Resuming after epoch 1" in result.stdout

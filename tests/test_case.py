@@ -33,6 +33,19 @@ def assert_same_weights(a, b):
         np.testing.assert_allclose(to_numpy(va), to_numpy(vb), err_msg=va.path)
 
 
+def assert_reads_pixels(method, images):
+    """`method` reads uint8 as pixels / 255 and a list of images as their stack.
+
+    `images` are floats in [0, 1]; rounding them to uint8 pixels first makes
+    both sides see exactly the same values.
+    """
+    pixels = np.round(images * 255).astype("uint8")
+    floats = pixels.astype("float32") / 255
+    expected = method(floats)
+    np.testing.assert_allclose(method(pixels), expected, atol=1e-6)
+    np.testing.assert_allclose(method(list(floats)), expected, atol=1e-6)
+
+
 class TestCase:
     """Helpers in the spirit of keras-hub's `TestCase`, for pytest classes."""
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from keras_latent.models import VAE
-from tests.test_case import TestCase, to_numpy
+from tests.test_case import TestCase, assert_reads_pixels, to_numpy
 
 IMAGES = np.random.RandomState(0).rand(64, 8, 8, 1).astype("float32")
 
@@ -66,14 +66,8 @@ class TestVAE(TestCase):
     def test_uint8_and_lists_of_images_are_read_as_pixels(self):
         # Like LatentConstraints: uint8 is divided by 255, a list is stacked.
         model = tiny_vae()
+        assert_reads_pixels(model.reconstruct, IMAGES[:4])
         pixels = np.round(IMAGES[:4] * 255).astype("uint8")
-        expected = model.reconstruct(pixels.astype("float32") / 255)
-        np.testing.assert_allclose(model.reconstruct(pixels), expected, atol=1e-6)
-        np.testing.assert_allclose(
-            model.reconstruct(list(pixels.astype("float32") / 255)),
-            expected,
-            atol=1e-6,
-        )
         bound = to_numpy(model.negative_elbo(pixels))
         assert bound.shape == (4,) and np.all(np.isfinite(bound))
 
