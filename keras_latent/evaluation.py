@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_latent import metrics as metrics_lib
-from keras_latent.metrics._batching import advance, progress_bar, to_numpy
+from keras_latent.utils.batching import advance, progress_bar, to_numpy
 
 METRICS = ("fid", "kid", "is", "diversity", "attributes")
 DEFAULT_METRICS = ("fid", "kid", "is", "diversity")

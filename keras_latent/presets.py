@@ -32,7 +32,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_latent.models.inputs import check_choice
+from keras_latent.utils.inputs import check_choice
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"

@@ -40,7 +40,7 @@ from absl import app, flags, logging  # noqa: E402
 import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
-from keras_latent.models.inputs import predict_in_batches  # noqa: E402
+from keras_latent.utils.inputs import predict_in_batches  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

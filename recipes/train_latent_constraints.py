@@ -43,7 +43,7 @@ import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics, presets  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
 from keras_latent.models import LatentConstraints  # noqa: E402
-from keras_latent.models.inputs import predict_in_batches  # noqa: E402
+from keras_latent.utils.inputs import predict_in_batches  # noqa: E402
 
 CELEBA_ATTRIBUTES = [
     "Bald",

@@ -322,7 +322,8 @@ def test_inception_features_stream_the_same_batches(real, monkeypatch):
     # No InceptionV3 weights in the tests: a stand-in with the same interface
     # checks the plumbing (one pass of generation feeds features and judge).
     from keras_latent import metrics
-    from keras_latent.metrics import _batching, features
+    from keras_latent.metrics import features
+    from keras_latent.utils import batching as _batching
 
     seen = []
 

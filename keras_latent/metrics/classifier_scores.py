@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_latent.metrics._batching import to_numpy
+from keras_latent.utils.batching import to_numpy
 
 
 def inception_score(probabilities, num_splits: int = 10) -> tuple[float, float]:

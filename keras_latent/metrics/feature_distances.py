@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_latent.metrics._batching import advance, progress_bar, to_numpy
+from keras_latent.utils.batching import advance, progress_bar, to_numpy
 
 
 def _features(x, argument: str) -> np.ndarray:

@@ -7,7 +7,7 @@ import os
 import keras
 import numpy as np
 
-from keras_latent.metrics._batching import (
+from keras_latent.utils.batching import (
     ImageSource,
     advance,
     iterate_image_batches,
@@ -97,7 +97,7 @@ def classifier_features(
     for batch in iterate_image_batches(images, batch_size):
         if image_shape is not None:
             # Imported here: the models package is heavier than the metrics.
-            from keras_latent.models.inputs import validate_images
+            from keras_latent.utils.inputs import validate_images
 
             validate_images(batch, image_shape)
         # predict_on_batch: compiled (jit on JAX), and no autograd on torch.

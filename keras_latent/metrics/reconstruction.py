@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_latent.metrics._batching import to_numpy
+from keras_latent.utils.batching import to_numpy
 
 
 def reconstruction_mse(images, reconstructions) -> float:

@@ -8,15 +8,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_latent.models import networks
-from keras_latent.models.inputs import (
+from keras_latent.layers import stacks
+from keras_latent.presets import PresetMixin
+from keras_latent.utils.inputs import (
     ChecksFitImages,
     predict_in_batches,
     standardize_images,
     validate_images,
 )
-from keras_latent.presets import PresetMixin
-from keras_latent.trainer.state_guard import RestoreStateOnError
+from keras_latent.utils.state_guard import RestoreStateOnError
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
@@ -67,8 +67,8 @@ class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.M
         self.filters = tuple(int(f) for f in filters)
         self.dense_units = int(dense_units)
         self.dropout = float(dropout)
-        data_format = networks.conv_data_format()
-        stack = [keras.Input(self.image_shape), *networks.to_conv_layout(data_format)]
+        data_format = stacks.conv_data_format()
+        stack = [keras.Input(self.image_shape), *stacks.to_conv_layout(data_format)]
         for count in self.filters:
             stack += [
                 layers.Conv2D(
@@ -87,7 +87,7 @@ class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.M
                 ),
                 layers.MaxPooling2D(data_format=data_format),
             ]
-        stack += networks.from_conv_layout(data_format)
+        stack += stacks.from_conv_layout(data_format)
         stack += [
             layers.Flatten(),
             layers.Dense(self.dense_units, activation="relu"),
@@ -100,7 +100,7 @@ class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.M
                 dtype="float32",
             ),
         ]
-        self.network = networks.Sequential(stack, name="network")
+        self.network = stacks.Sequential(stack, name="network")
         self.built = True
 
     def call(self, images, training: bool = False):

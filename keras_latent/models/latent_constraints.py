@@ -19,19 +19,20 @@ import numpy as np
 from keras import layers, ops
 
 from keras_latent import losses, optimizers
-from keras_latent.models import networks
-from keras_latent.models.inputs import (
+from keras_latent.layers import stacks
+from keras_latent.losses import latent_distance
+from keras_latent.models.vae import VAE
+from keras_latent.presets import PresetMixin
+from keras_latent.trainer import backends
+from keras_latent.trainer.multi_player_model import MultiPlayerModel
+from keras_latent.trainer.phase import Phase
+from keras_latent.utils.inputs import (
     check_choice,
     predict_in_batches,
     standardize_images,
     validate_images,
     validate_num_samples,
 )
-from keras_latent.models.vae import VAE
-from keras_latent.presets import PresetMixin
-from keras_latent.trainer import backends
-from keras_latent.trainer.multi_player_model import MultiPlayerModel
-from keras_latent.trainer.phase import Phase
 
 LABEL_TYPES = ("multi_label", "categorical")
 TRANSFORM_METHODS = ("actor", "optimize")
@@ -67,16 +68,11 @@ def conditional_mlp(
 
 def latent_mlp(
     latent_dim: int, hidden_units: Sequence[int], output_dim: int, name: str
-) -> networks.Sequential:
+) -> stacks.Sequential:
     stack = [keras.Input((latent_dim,))]
     stack += [layers.Dense(units, activation="relu") for units in hidden_units]
     stack.append(layers.Dense(output_dim))
-    return networks.Sequential(stack, name=name)
-
-
-def latent_distance(z_new, z_old, latent_std):
-    """L_dist of SPEC §2: `mean_dims log(1 + (z' − z)²) / σ̄_z²`, per example."""
-    return ops.mean(ops.log1p(ops.square(z_new - z_old)) / ops.square(latent_std), -1)
+    return stacks.Sequential(stack, name=name)
 
 
 class _LatentAttributeClassifier(keras.Model):

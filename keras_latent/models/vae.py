@@ -9,8 +9,9 @@ import numpy as np
 from keras import ops
 
 from keras_latent import losses
-from keras_latent.models import networks
-from keras_latent.models.inputs import (
+from keras_latent.layers import stacks
+from keras_latent.presets import PresetMixin
+from keras_latent.utils.inputs import (
     ChecksFitImages,
     check_choice,
     predict_in_batches,
@@ -18,8 +19,7 @@ from keras_latent.models.inputs import (
     standardize_images,
     validate_images,
 )
-from keras_latent.presets import PresetMixin
-from keras_latent.trainer.state_guard import RestoreStateOnError
+from keras_latent.utils.state_guard import RestoreStateOnError
 
 ARCHITECTURES = ("mlp", "conv")
 DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
@@ -101,17 +101,17 @@ class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
         self.seed = seed
 
         if architecture == "mlp":
-            self.encoder = networks.mlp_image_encoder(
+            self.encoder = stacks.mlp_image_encoder(
                 self.image_shape, self.hidden_units, 2 * self.latent_dim
             )
-            self.decoder = networks.mlp_image_decoder(
+            self.decoder = stacks.mlp_image_decoder(
                 self.latent_dim, self.hidden_units[::-1], self.image_shape
             )
         else:
-            self.encoder = networks.conv_image_encoder(
+            self.encoder = stacks.conv_image_encoder(
                 self.image_shape, self.filters, 2 * self.latent_dim
             )
-            self.decoder = networks.conv_image_decoder(
+            self.decoder = stacks.conv_image_decoder(
                 self.latent_dim, self.filters[::-1], self.image_shape
             )
         self.seed_generator = keras.random.SeedGenerator(seed)

@@ -9,15 +9,15 @@ import numpy as np
 from keras import ops
 
 from keras_latent import losses
-from keras_latent.models import networks
-from keras_latent.models.inputs import (
+from keras_latent.layers import stacks
+from keras_latent.presets import PresetMixin
+from keras_latent.trainer import MultiPlayerModel, Phase
+from keras_latent.utils.inputs import (
     ChecksFitImages,
     predict_in_batches,
     standard_normal_latents,
     validate_images,
 )
-from keras_latent.presets import PresetMixin
-from keras_latent.trainer import MultiPlayerModel, Phase
 
 ARCHITECTURES = ("dcgan", "mlp")
 
@@ -101,21 +101,21 @@ class WGANGP(PresetMixin, ChecksFitImages, MultiPlayerModel):
         self.seed = seed
 
         if architecture == "dcgan":
-            self.generator = networks.conv_image_decoder(
+            self.generator = stacks.conv_image_decoder(
                 self.latent_dim,
                 self.generator_filters,
                 self.image_shape,
                 batch_norm=True,
                 name="generator",
             )
-            self.critic = networks.dcgan_critic(
+            self.critic = stacks.dcgan_critic(
                 self.image_shape, self.critic_filters, name="critic"
             )
         else:
-            self.generator = networks.mlp_image_decoder(
+            self.generator = stacks.mlp_image_decoder(
                 self.latent_dim, self.hidden_units, self.image_shape, name="generator"
             )
-            self.critic = networks.mlp_image_encoder(
+            self.critic = stacks.mlp_image_encoder(
                 self.image_shape,
                 self.hidden_units,
                 1,

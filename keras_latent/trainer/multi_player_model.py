@@ -7,7 +7,7 @@ import keras
 from keras_latent.trainer import backends
 from keras_latent.trainer.phase import Phase
 from keras_latent.trainer.player_optimizers import PlayerOptimizers
-from keras_latent.trainer.state_guard import RestoreStateOnError
+from keras_latent.utils.state_guard import RestoreStateOnError
 
 
 class MultiPlayerModel(RestoreStateOnError, keras.Model):

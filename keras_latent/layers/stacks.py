@@ -45,7 +45,7 @@ class Sequential(keras.Sequential):
     Example:
 
     ```python
-    network = keras_latent.models.networks.Sequential(
+    network = keras_latent.layers.Sequential(
         [keras.Input((8,)), keras.layers.Dense(4)]
     )
     outputs = network(np.ones((2, 8)), training=True)

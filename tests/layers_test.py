@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from keras_latent.models import networks
+from keras_latent.layers import stacks
 from tests.test_case import to_numpy
 
 
@@ -52,7 +52,7 @@ def test_sequential_matches_keras_sequential_and_shares_weight_files(tmp_path):
         ]
 
     stock = keras.Sequential(stack())
-    fast = networks.Sequential(stack())
+    fast = stacks.Sequential(stack())
     stock.save_weights(tmp_path / "stock.weights.h5")
     fast.load_weights(tmp_path / "stock.weights.h5")
     x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
@@ -66,7 +66,7 @@ def test_sequential_matches_keras_sequential_and_shares_weight_files(tmp_path):
 
 
 def test_sequential_passes_training_through_stateless_call():
-    network = networks.Sequential(
+    network = stacks.Sequential(
         [keras.Input((6,)), layers.Dense(6), layers.Dropout(0.9, seed=1)]
     )
     x = np.ones((4, 6), "float32")
@@ -79,11 +79,11 @@ def test_sequential_passes_training_through_stateless_call():
 
 
 def test_sequential_is_registered_for_configs():
-    network = networks.Sequential([keras.Input((3,)), layers.Dense(2)])
+    network = stacks.Sequential([keras.Input((3,)), layers.Dense(2)])
     restored = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(network)
     )
-    assert type(restored) is networks.Sequential
+    assert type(restored) is stacks.Sequential
     assert restored.layers[-1].units == 2
 
 
@@ -91,7 +91,7 @@ def test_conv_data_format_is_the_backend_native_one():
     expected = (
         "channels_first" if keras.backend.backend() == "torch" else ("channels_last")
     )
-    assert networks.conv_data_format() == expected
+    assert stacks.conv_data_format() == expected
 
 
 @pytest.mark.parametrize("training", [False, True])
@@ -100,7 +100,7 @@ def test_conv_networks_match_channels_last_networks_weight_for_weight(training):
     # the same function of the same weights as stock channels-last networks:
     # this is what keeps presets interchangeable across backends.
     image_shape, filters, latent_dim = (8, 8, 3), (4, 6), 5
-    encoder = networks.conv_image_encoder(image_shape, filters, 2 * latent_dim)
+    encoder = stacks.conv_image_encoder(image_shape, filters, 2 * latent_dim)
     stock_encoder = stock_conv_encoder(image_shape, filters, 2 * latent_dim)
     stock_encoder.set_weights(encoder.get_weights())
     images = np.random.default_rng(1).random((3, *image_shape)).astype("float32")
@@ -108,7 +108,7 @@ def test_conv_networks_match_channels_last_networks_weight_for_weight(training):
         to_numpy(encoder(images)), to_numpy(stock_encoder(images)), atol=1e-5
     )
 
-    decoder = networks.conv_image_decoder(
+    decoder = stacks.conv_image_decoder(
         latent_dim, filters[::-1], image_shape, batch_norm=True
     )
     stock_decoder = stock_conv_decoder(latent_dim, filters[::-1], image_shape)
@@ -175,7 +175,7 @@ def test_plain_layers_run_their_call_directly_with_stock_results(monkeypatch):
         ]
 
     stock = keras.Sequential(stack(), name="stock")
-    fast = networks.Sequential(stack(), name="fast")
+    fast = stacks.Sequential(stack(), name="fast")
     fast.set_weights(stock.get_weights())
     x = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
 
@@ -194,7 +194,7 @@ def test_plain_layers_run_their_call_directly_with_stock_results(monkeypatch):
 
     # A layer that is not plain (here: mixed precision) sends every layer
     # through `Layer.__call__` again, and the results still agree.
-    mixed = networks.Sequential(stack("mixed_float16"))
+    mixed = stacks.Sequential(stack("mixed_float16"))
     mixed.set_weights(stock.get_weights())
     calls.clear()
     np.testing.assert_allclose(
@@ -204,7 +204,7 @@ def test_plain_layers_run_their_call_directly_with_stock_results(monkeypatch):
 
 
 def test_symbolic_calls_still_build_functional_graphs():
-    network = networks.Sequential([keras.Input((3,)), layers.Dense(2)])
+    network = stacks.Sequential([keras.Input((3,)), layers.Dense(2)])
     inputs = keras.Input((3,))
     model = keras.Model(inputs, network(inputs))
     x = np.ones((1, 3), "float32")
