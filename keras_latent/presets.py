@@ -32,7 +32,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_latent.utils import keras_internals
 from keras_latent.utils.inputs import check_choice
+from keras_latent.utils.keras_internals import uninitialized_variables
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -174,9 +176,8 @@ def from_preset(preset: str | os.PathLike, load_weights: bool = True):
     digits = vae.generate(16, seed=0)
     ```
     """
-    # Importing the models registers their classes for deserialization.
-    import keras_latent.models  # noqa: F401
-
+    # The classes are found through Keras's registry: `import keras_latent`
+    # has registered every model and layer of the zoo.
     path = resolve_preset(preset)
     config = load_preset_config(path)
     weights = path / WEIGHTS_FILE
@@ -193,7 +194,7 @@ def from_preset(preset: str | os.PathLike, load_weights: bool = True):
     # Variables created in a StatelessScope stay uninitialized; the weights
     # are then assigned directly, and only variables the file does not hold
     # (seed states) run their initializers.
-    pending = {id(v) for v in _uninitialized_variables()}
+    pending = {id(v) for v in uninitialized_variables()}
     try:
         with keras.StatelessScope(initialize_variables=False):
             model = _build(config, path)
@@ -239,32 +240,20 @@ def _load_weights(model, weights: Path) -> None:
         ) from e
 
 
-_PENDING = "uninitialized_variables"  # Keras's list of deferred variables
-
-
-def _uninitialized_variables() -> list:
-    from keras.src.backend.common import global_state
-
-    return list(global_state.get_global_attribute(_PENDING, [], set_to_default=True))
-
-
 def _forget_variables_created_since(pending_before: set) -> None:
-    from keras.src.backend.common import global_state
-
-    keep = [v for v in _uninitialized_variables() if id(v) in pending_before]
-    global_state.set_global_attribute(_PENDING, keep)
+    keras_internals.set_uninitialized_variables(
+        [v for v in uninitialized_variables() if id(v) in pending_before]
+    )
 
 
 def _initialize_variables_created_since(pending_before: set) -> None:
-    from keras.src.backend.common import global_state
-
     keep = []
-    for variable in _uninitialized_variables():
+    for variable in uninitialized_variables():
         if id(variable) in pending_before:
             keep.append(variable)
-        elif variable._value is None:
-            variable._deferred_initialize()
-    global_state.set_global_attribute(_PENDING, keep)
+        elif keras_internals.raw_value(variable) is None:
+            keras_internals.initialize_deferred(variable)
+    keras_internals.set_uninitialized_variables(keep)
 
 
 # Per module, the distributions that may provide it.

@@ -26,6 +26,7 @@ from keras_latent.presets import PresetMixin
 from keras_latent.trainer import backends
 from keras_latent.trainer.multi_player_model import MultiPlayerModel
 from keras_latent.trainer.phase import Phase
+from keras_latent.utils import keras_internals
 from keras_latent.utils.inputs import (
     check_choice,
     predict_in_batches,
@@ -266,13 +267,7 @@ class LatentConstraints(PresetMixin, MultiPlayerModel):
         config.
         """
         attribute_critics = list(self.attribute_critic_networks)
-        tracker = self._tracker
-        locked = tracker.locked
-        tracker.unlock()
-        for network in (self.critic, self.actor, *attribute_critics):
-            tracker.untrack(network)
-        if locked:
-            tracker.lock()
+        keras_internals.untrack(self, (self.critic, self.actor, *attribute_critics))
         del self.critic
         del self.actor
         del self.label_prior  # a variable: Keras untracks it itself

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from keras_latent.utils import keras_internals
+
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class PlayerOptimizers(keras.optimizers.Optimizer):
@@ -102,7 +104,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
     def variables(self):
         # Order is fixed (own, then players in insertion order) because saving
         # stores optimizer variables by index.
-        variables = self._variables[:]
+        variables = keras_internals.own_optimizer_variables(self)
         for optimizer in self._player_optimizers.values():
             variables.extend(optimizer.variables)
         return variables

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from keras_latent.utils import keras_internals
+
 
 class RestoreStateOnError:
     """Mixin: a failed `fit`/`evaluate`/`predict` leaves the model usable.
@@ -38,15 +40,15 @@ class RestoreStateOnError:
 
     def _restore_on_error(self, method, args, kwargs):
         variables = self._state_variables()
-        values = [v._value for v in variables]
+        values = [keras_internals.raw_value(v) for v in variables]
         try:
             return method(*args, **kwargs)
         except BaseException:
             for variable, value in zip(variables, values):
                 # Only values JAX's trainer detached are put back: anything a
                 # partial run already synced stays as trained.
-                if variable._value is None and value is not None:
-                    variable._value = value
+                if keras_internals.raw_value(variable) is None and value is not None:
+                    keras_internals.set_raw_value(variable, value)
             self.train_function = None
             self.test_function = None
             self.predict_function = None

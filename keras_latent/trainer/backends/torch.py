@@ -6,6 +6,8 @@ import keras
 import torch
 import torch.distributed as dist
 
+from keras_latent.utils import keras_internals
+
 # `torch.compile` of the phases is not supported: the penalties' double
 # backward breaks its graphs, and Inductor (torch 2.13) crashes compiling a
 # WGAN-GP step. `MultiPlayerModel` turns `jit_compile=True` off with Keras's
@@ -114,10 +116,8 @@ def apply_gradients(optimizer, grads, variables) -> bool:
 
 def _keras_adam_without_extras(optimizer, variables) -> bool:
     # Keras's torch Adam exactly (not a subclass that may change the update).
-    kind = type(optimizer)
     return (
-        kind.__name__ == "Adam"
-        and kind.__module__ == "keras.src.backend.torch.optimizers.torch_adam"
+        keras_internals.is_keras_torch_adam(optimizer)
         and optimizer.built
         and optimizer.clipnorm is None
         and optimizer.clipvalue is None
@@ -145,9 +145,9 @@ def adam_update(optimizer, grads, variables, learning_rate) -> bool:
     values = [v.value for v in variables]
     if not _adam_update_applies(optimizer, values):
         return False
-    indices = [optimizer._get_variable_index(v) for v in variables]
-    momentums = [optimizer._momentums[i].value for i in indices]
-    velocities = [optimizer._velocities[i].value for i in indices]
+    momentums, velocities, velocity_hats = keras_internals.adam_slots(
+        optimizer, variables
+    )
     scratch = _scratch_buffers(optimizer, values)
     grads = [torch.as_tensor(g).to(values[0].dtype) for g in grads]
 
@@ -172,8 +172,7 @@ def adam_update(optimizer, grads, variables, learning_rate) -> bool:
     torch._foreach_lerp_(momentums, grads, 1 - beta_1)
     torch._foreach_mul_(velocities, beta_2)
     torch._foreach_addcmul_(velocities, grads, grads, value=1 - beta_2)
-    if optimizer.amsgrad:
-        velocity_hats = [optimizer._velocity_hats[i].value for i in indices]
+    if velocity_hats is not None:
         torch._foreach_maximum_(velocity_hats, velocities)
         velocities = velocity_hats
     # var -= α m / (√v + ε), with (√v + ε) / α built in the scratch buffers.
@@ -186,12 +185,9 @@ def adam_update(optimizer, grads, variables, learning_rate) -> bool:
 
 
 def _adam_update_applies(optimizer, values) -> bool:
-    slots = ("_momentums", "_velocities", "_get_variable_index")
-    if optimizer.amsgrad:
-        slots += ("_velocity_hats",)
     return (
         bool(values)
-        and all(hasattr(optimizer, slot) for slot in slots)
+        and keras_internals.has_adam_slots(optimizer)
         and all(
             isinstance(value, (int, float))
             for value in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
