@@ -124,7 +124,7 @@ def from_conv_layout(data_format: str) -> list:
     return [layers.Permute((2, 3, 1))] if data_format == "channels_first" else []
 
 
-def _downsampled_size(image_shape: Sequence[int], num_downsamples: int):
+def downsampled_size(image_shape: Sequence[int], num_downsamples: int):
     height, width = image_shape[:2]
     factor = 2**num_downsamples
     if height % factor or width % factor:
@@ -175,7 +175,7 @@ def conv_image_encoder(
     name: str = "encoder",
 ) -> Sequential:
     """Stride-2 4×4 convolutions, then a linear `output_dim` layer."""
-    _downsampled_size(image_shape, len(filters))
+    downsampled_size(image_shape, len(filters))
     data_format = conv_data_format()
     stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
     for count in filters:
@@ -200,7 +200,7 @@ def conv_image_decoder(
     `filters` lists the channels from the smallest feature map upwards, so a
     decoder mirrors an encoder built with the reversed list.
     """
-    height, width = _downsampled_size(image_shape, len(filters))
+    height, width = downsampled_size(image_shape, len(filters))
     data_format = conv_data_format()
     channel_axis = 1 if data_format == "channels_first" else -1
     stack = [keras.Input((latent_dim,)), layers.Dense(height * width * filters[0])]
@@ -223,25 +223,4 @@ def conv_image_decoder(
         )
     )
     stack += from_conv_layout(data_format)
-    return Sequential(stack, name=name)
-
-
-def dcgan_critic(
-    image_shape: Sequence[int], filters: Sequence[int], name: str = "critic"
-) -> Sequential:
-    """DCGAN discriminator without normalisation, one unbounded score.
-
-    WGAN-GP's penalty is per example, so the critic has no batch
-    normalisation (Gulrajani et al. 2017, §4).
-    """
-    _downsampled_size(image_shape, len(filters))
-    data_format = conv_data_format()
-    stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
-    for count in filters:
-        stack.append(
-            layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
-        )
-        stack.append(layers.LeakyReLU(0.2))
-    stack += from_conv_layout(data_format)
-    stack += [layers.Flatten(), layers.Dense(1)]
     return Sequential(stack, name=name)

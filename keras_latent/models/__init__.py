@@ -1,8 +1,18 @@
-"""The zoo's models."""
+"""The zoo's models, one package each.
+
+- `vae`: the variational autoencoder, the base model;
+- `gan`: the GAN family (WGAN-GP today);
+- `latent_constraints`: Latent Constraints, the flagship (conditional
+  generation and attribute editing in a VAE's latent space);
+- `classifier`: image classifiers, the zoo's independent judges.
+
+Each package holds its model class, the networks only it uses, and a
+docstring with its equations; `docs/models.md` has the whole account.
+"""
 
 from keras_latent.models.classifier import ImageClassifier
+from keras_latent.models.gan import WGANGP
 from keras_latent.models.latent_constraints import LatentConstraints
 from keras_latent.models.vae import VAE
-from keras_latent.models.wgan_gp import WGANGP
 
 __all__ = ["VAE", "WGANGP", "ImageClassifier", "LatentConstraints"]

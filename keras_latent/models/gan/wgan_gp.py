@@ -1,4 +1,4 @@
-"""WGAN-GP (Gulrajani et al. 2017; SPEC §3) on the multi-player trainer."""
+"""WGAN-GP on the multi-player trainer (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from keras import ops
 
 from keras_latent import losses
 from keras_latent.layers import stacks
+from keras_latent.models.gan.networks import dcgan_critic
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
 from keras_latent.utils.inputs import (
@@ -108,7 +109,7 @@ class WGANGP(PresetMixin, ChecksFitImages, MultiPlayerModel):
                 batch_norm=True,
                 name="generator",
             )
-            self.critic = stacks.dcgan_critic(
+            self.critic = dcgan_critic(
                 self.image_shape, self.critic_filters, name="critic"
             )
         else:

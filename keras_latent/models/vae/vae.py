@@ -1,4 +1,4 @@
-"""Variational autoencoder (Kingma & Welling 2014; SPEC §1), the zoo's base model."""
+"""The variational autoencoder, the zoo's base model (see the package docstring)."""
 
 from __future__ import annotations
 
