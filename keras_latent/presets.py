@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -65,26 +66,25 @@ def list_presets() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
 
 
-def _download_hf(handle: str) -> Path:
+def _hub_client(module: str, handle: str):
+    """Imports a hub client only when a handle needs it."""
     try:
-        import huggingface_hub
+        return importlib.import_module(module)
     except ImportError as e:
         raise ImportError(
-            f"Loading '{handle}' needs huggingface_hub: "
-            "`pip install keras-latent[hub]` or `pip install huggingface_hub`."
+            f"Loading '{handle}' needs {module}: "
+            f"`pip install keras-latent[hub]` or `pip install {module}`."
         ) from e
+
+
+def _download_hf(handle: str) -> Path:
+    huggingface_hub = _hub_client("huggingface_hub", handle)
     repo_id = handle[len("hf://") :]
     return Path(huggingface_hub.snapshot_download(repo_id=repo_id))
 
 
 def _download_kaggle(handle: str) -> Path:
-    try:
-        import kagglehub
-    except ImportError as e:
-        raise ImportError(
-            f"Loading '{handle}' needs kagglehub: "
-            "`pip install keras-latent[hub]` or `pip install kagglehub`."
-        ) from e
+    kagglehub = _hub_client("kagglehub", handle)
     return Path(kagglehub.model_download(handle[len("kaggle://") :]))
 
 
