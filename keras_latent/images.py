@@ -76,7 +76,7 @@ def save_image_grid(
     return str(path)
 
 
-def _check_image_file(path: str | os.PathLike) -> None:
+def check_image_file(path: str | os.PathLike) -> None:
     """Raises a clear error unless `path` is an existing file (not a directory).
 
     Raises:
@@ -149,7 +149,7 @@ def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarra
             "`image_shape` must be square with 1 or 3 channels. "
             f"Received: {tuple(image_shape)}"
         )
-    _check_image_file(path)
+    check_image_file(path)
     rgb = _load_square_rgb(Path(path), height)
     if channels == 1:
         rgb = np.asarray(Image.fromarray(rgb).convert("L"))[..., None]

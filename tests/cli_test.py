@@ -312,3 +312,16 @@ def test_load_image_does_not_import_tensorflow(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
+    import runpy
+
+    # `python -m keras_latent.cli --help`, in process.
+    monkeypatch.setattr("sys.argv", ["keras-latent", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("keras_latent.cli", run_name="__main__")
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: keras-latent" in out
+    assert "{sample,edit,evaluate,list}" in out
