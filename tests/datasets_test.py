@@ -7,6 +7,9 @@ layout and the image-folder tests write tiny fixtures to `tmp_path`.
 
 import ast
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -248,16 +251,42 @@ def test_default_data_dir_order(tmp_path, monkeypatch):
     assert datasets.default_data_dir() == tmp_path / "shared" / "data"
 
 
-def test_module_does_not_import_jax_or_torch():
-    tree = ast.parse(Path(datasets.__file__).read_text())
+def _top_level_imports(path):
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
+    return imported
+
+
+def test_module_does_not_import_jax_or_torch():
+    package = Path(datasets.__file__).parent
+    by_module = {p.stem: _top_level_imports(p) for p in package.glob("*.py")}
+    imported = set().union(*by_module.values())
     assert "tensorflow" in imported
     assert not imported & {"jax", "jaxlib", "torch"}
+    # Only the tf.data pipelines need TensorFlow; the arrays never do.
+    assert {m for m, names in by_module.items() if "tensorflow" in names} == {
+        "pipelines"
+    }
+
+
+def test_array_loaders_do_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from keras_latent import datasets\n"
+        "assert 'tensorflow' not in sys.modules, 'imported early'\n"
+        "assert callable(datasets.mnist_arrays)\n"
+        "assert 'tensorflow' not in sys.modules, 'imported by an array loader'\n"
+        "assert datasets.load_mnist.__name__ == 'load_mnist'\n"
+        "assert 'tensorflow' in sys.modules\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "numpy"}
+    # `python -c` puts its working directory, the checkout, on sys.path.
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=repo)
 
 
 # --------------------------------------------------------------------------

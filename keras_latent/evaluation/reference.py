@@ -64,7 +64,6 @@ def _load_split(name: str) -> dict:
             "or a .npy/.npz file, or an array of real images (optionally "
             "`(images, labels)`)."
         )
-    # Imported here: the datasets package pulls in TensorFlow's tf.data.
     from keras_latent import datasets
 
     label_names = None
