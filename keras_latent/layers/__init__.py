@@ -13,6 +13,7 @@ from keras_latent.layers.stacks import (
     from_conv_layout,
     mlp_image_decoder,
     mlp_image_encoder,
+    strided_convolutions,
     to_conv_layout,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "from_conv_layout",
     "mlp_image_decoder",
     "mlp_image_encoder",
+    "strided_convolutions",
     "to_conv_layout",
 ]

@@ -13,7 +13,7 @@ weights, and presets, are the same on every backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 from keras import layers
@@ -175,6 +175,29 @@ def conv_image_encoder(
     name: str = "encoder",
 ) -> Sequential:
     """Stride-2 4×4 convolutions, then a linear `output_dim` layer."""
+    stack = strided_convolutions(
+        image_shape, filters, lambda: layers.Activation(activation)
+    )
+    stack += [layers.Flatten(), layers.Dense(output_dim)]
+    return Sequential(stack, name=name)
+
+
+def strided_convolutions(
+    image_shape: Sequence[int],
+    filters: Sequence[int],
+    activation_layer: Callable[[], layers.Layer],
+) -> list:
+    """The layers of a downsampling stack: stride-2 4×4 convolutions.
+
+    Starts with the `Input` and ends channels-last, ready for `Flatten`; in
+    between, the convolutions run in the backend's native layout.
+
+    Args:
+        image_shape: `(height, width, channels)`.
+        filters: channels of each convolution; each halves the size.
+        activation_layer: callable returning the layer after each
+            convolution, e.g. `lambda: keras.layers.LeakyReLU(0.2)`.
+    """
     downsampled_size(image_shape, len(filters))
     data_format = conv_data_format()
     stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
@@ -182,10 +205,8 @@ def conv_image_encoder(
         stack.append(
             layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
         )
-        stack.append(layers.Activation(activation))
-    stack += from_conv_layout(data_format)
-    stack += [layers.Flatten(), layers.Dense(output_dim)]
-    return Sequential(stack, name=name)
+        stack.append(activation_layer())
+    return stack + from_conv_layout(data_format)
 
 
 def conv_image_decoder(

@@ -168,3 +168,31 @@ def standard_normal_latents(num_samples, latent_dim: int, seed, seed_generator):
     return keras.random.normal(
         (num_samples, latent_dim), seed=seed_generator if seed is None else seed
     )
+
+
+class GeneratesFromStandardNormal:
+    """Mixin: `generate` draws z ~ N(0, I) and maps it to images.
+
+    The model sets `latent_dim` and `seed_generator` and implements
+    `images_from_latents(z)`, returning images in [0, 1].
+    """
+
+    def generate(
+        self, num_samples: int, seed: int | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """Generates images from z ~ N(0, I).
+
+        Args:
+            num_samples: int. Number of images.
+            seed: int or None. The same seed gives the same images; `None`
+                draws from the model's own seed generator. Defaults to `None`.
+            batch_size: int. Batch size of the mapping to images. Defaults
+                to `256`.
+
+        Returns:
+            float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
+        """
+        z = standard_normal_latents(
+            num_samples, self.latent_dim, seed, self.seed_generator
+        )
+        return predict_in_batches(self.images_from_latents, z, batch_size)

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
 from keras import layers
 
-from keras_latent.layers.stacks import (
-    Sequential,
-    conv_data_format,
-    downsampled_size,
-    from_conv_layout,
-    to_conv_layout,
-)
+from keras_latent.layers.stacks import Sequential, strided_convolutions
 
 
 def dcgan_critic(
@@ -24,14 +17,6 @@ def dcgan_critic(
     WGAN-GP's penalty is per example, so the critic has no batch
     normalisation (Gulrajani et al. 2017, §4).
     """
-    downsampled_size(image_shape, len(filters))
-    data_format = conv_data_format()
-    stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
-    for count in filters:
-        stack.append(
-            layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
-        )
-        stack.append(layers.LeakyReLU(0.2))
-    stack += from_conv_layout(data_format)
+    stack = strided_convolutions(image_shape, filters, lambda: layers.LeakyReLU(0.2))
     stack += [layers.Flatten(), layers.Dense(1)]
     return Sequential(stack, name=name)

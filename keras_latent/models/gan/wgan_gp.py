@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_latent import losses
@@ -15,8 +14,7 @@ from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
 from keras_latent.utils.inputs import (
     ChecksFitImages,
-    predict_in_batches,
-    standard_normal_latents,
+    GeneratesFromStandardNormal,
     validate_images,
 )
 
@@ -24,7 +22,9 @@ ARCHITECTURES = ("dcgan", "mlp")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class WGANGP(PresetMixin, ChecksFitImages, MultiPlayerModel):
+class WGANGP(
+    PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, MultiPlayerModel
+):
     """Wasserstein GAN with gradient penalty, DCGAN-style networks.
 
     The critic minimises `E[D(x̃)] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²]` with
@@ -203,24 +203,9 @@ class WGANGP(PresetMixin, ChecksFitImages, MultiPlayerModel):
         """Maps noise `(batch, latent_dim)` to images in [0, 1]."""
         return (self._generate(z, training=training) + 1.0) / 2.0
 
-    def generate(
-        self, num_samples: int, seed: int | None = None, batch_size: int = 256
-    ) -> np.ndarray:
-        """Generates images from z ~ N(0, I).
-
-        Args:
-            num_samples: int. Number of images.
-            seed: int or None. The same seed gives the same images; `None`
-                draws from the model's own seed generator. Defaults to `None`.
-            batch_size: int. Defaults to `256`.
-
-        Returns:
-            float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
-        """
-        z = standard_normal_latents(
-            num_samples, self.latent_dim, seed, self.seed_generator
-        )
-        return predict_in_batches(self, z, batch_size)
+    def images_from_latents(self, z):
+        """The generator in inference mode: what `generate` maps z through."""
+        return self(z)
 
     def get_config(self):
         config = super().get_config()

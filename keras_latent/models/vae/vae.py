@@ -13,9 +13,9 @@ from keras_latent.layers import stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.utils.inputs import (
     ChecksFitImages,
+    GeneratesFromStandardNormal,
     check_choice,
     predict_in_batches,
-    standard_normal_latents,
     standardize_images,
     validate_images,
 )
@@ -26,7 +26,13 @@ DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
+class VAE(
+    PresetMixin,
+    GeneratesFromStandardNormal,
+    ChecksFitImages,
+    RestoreStateOnError,
+    keras.Model,
+):
     """Variational autoencoder with a Gaussian encoder.
 
     The encoder gives q(z|x) = N(μ(x), diag σ²(x)) with σ = softplus(·); the
@@ -217,24 +223,9 @@ class VAE(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
             lambda x: self.decode(self.encode(x)[0]), images, batch_size
         )
 
-    def generate(
-        self, num_samples: int, seed: int | None = None, batch_size: int = 256
-    ) -> np.ndarray:
-        """Samples z ~ N(0, I) and decodes it.
-
-        Args:
-            num_samples: int. Number of images.
-            seed: int or None. The same seed gives the same images; `None`
-                draws from the model's own seed generator. Defaults to `None`.
-            batch_size: int. Decoding batch size. Defaults to `256`.
-
-        Returns:
-            float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
-        """
-        z = standard_normal_latents(
-            num_samples, self.latent_dim, seed, self.seed_generator
-        )
-        return predict_in_batches(self.decode, z, batch_size)
+    def images_from_latents(self, z):
+        """`decode`: what `generate` maps z ~ N(0, I) through."""
+        return self.decode(z)
 
     def get_config(self):
         config = super().get_config()
