@@ -51,10 +51,8 @@ times slower.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -62,14 +60,14 @@ import backend_workers  # benchmarks/ is on sys.path when run as a script
 import numpy as np
 from absl import app, flags, logging
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ("tensorflow", "jax", "torch")
 TARGET_LOAD_SECONDS = 1.0
 TARGET_GENERATE_IMAGES_PER_SECOND = 500.0
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_list("backends", list(BACKENDS), "Keras backends, one subprocess each.")
+# --backends, --torch_threads, --output and the internal --worker, --backend.
+backend_workers.define_flags()
+flags.adopt_module_key_flags(backend_workers)
 flags.DEFINE_string(
     "preset",
     "celeba_latent_constraints",
@@ -87,14 +85,6 @@ flags.DEFINE_integer(
     "warmup_steps", 3, "Untimed fit steps before timing (they include compilation)."
 )
 flags.DEFINE_integer("seed", 0, "Seed of the data and of the training noise.")
-flags.DEFINE_integer(
-    "torch_threads", 0, "torch.set_num_threads for the torch worker (0: default)."
-)
-flags.DEFINE_string("output", None, "Optional JSON file for all results.")
-
-# Internal: how the parent starts a worker.
-flags.DEFINE_bool("worker", False, "Internal: run one backend and print JSON.")
-flags.DEFINE_enum("backend", None, list(BACKENDS), "Internal: the worker's backend.")
 
 # Flags the parent passes on to its workers.
 _FORWARDED = [
@@ -213,14 +203,6 @@ def _time_fit(model):
     return clock.stop - clock.start, call_seconds
 
 
-def _torch_threads():
-    if FLAGS.backend != "torch":
-        return None
-    import torch
-
-    return torch.get_num_threads()
-
-
 def _benchmark(backend):
     model, import_seconds, cold, warm = _time_loads()
     attribute = model.attribute_names[0]
@@ -265,7 +247,7 @@ def _benchmark(backend):
         "fit_steps_per_second": steps_per_second,
         "critic_updates_per_second": steps_per_second * model.critic_steps,
     }
-    threads = _torch_threads()
+    threads = backend_workers.torch_threads()
     if threads is not None:
         result["torch_threads"] = threads
     logging.info(
@@ -278,62 +260,51 @@ def _benchmark(backend):
     return result
 
 
-def _worker():
-    backend = FLAGS.backend
-    backend_workers.enter_worker(backend, FLAGS.torch_threads)
-    result = _benchmark(backend)
-    backend_workers.print_result(result)
-
-
 # -- the parent: one subprocess per backend, one table --------------------------------
-
-
-def _run_worker(backend):
-    return backend_workers.run_worker(__file__, backend, FLAGS, _FORWARDED)
 
 
 def _check_preset(preset):
     """A usage error now rather than one traceback per backend."""
     if preset.startswith(("hf://", "kaggle://")):
         return
-    if Path(preset).is_dir() or (REPO_ROOT / "zoo" / preset).is_dir():
+    zoo = backend_workers.REPO_ROOT / "zoo"
+    if Path(preset).is_dir() or (zoo / preset).is_dir():
         return
     raise app.UsageError(
         f"No preset {preset!r}: not a directory nor a built-in preset in "
-        f"{REPO_ROOT / 'zoo'}. Pass --preset (a LatentConstraints preset)."
+        f"{zoo}. Pass --preset (a LatentConstraints preset)."
     )
 
 
 def _table(results):
-    rows = [
-        "| backend | load cold (s) | load warm (s) | generate (img/s) "
-        "| transform (img/s) | fit (steps/s) | critic updates/s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = (
+        "backend",
+        "load cold (s)",
+        "load warm (s)",
+        "generate (img/s)",
+        "transform (img/s)",
+        "fit (steps/s)",
+        "critic updates/s",
+    )
+    rows = []
     for r in results:
         transform = r["transform_images_per_second"]
-        transform = "–" if transform is None else f"{transform:,.0f}"
         rows.append(
-            f"| {r['backend']} | {r['load_cold_seconds']:.2f} "
-            f"| {r['load_warm_seconds']:.2f} "
-            f"| {r['generate_images_per_second']:,.0f} | {transform} "
-            f"| {r['fit_steps_per_second']:.2f} "
-            f"| {r['critic_updates_per_second']:.1f} |"
+            (
+                r["backend"],
+                f"{r['load_cold_seconds']:.2f}",
+                f"{r['load_warm_seconds']:.2f}",
+                f"{r['generate_images_per_second']:,.0f}",
+                "–" if transform is None else f"{transform:,.0f}",
+                f"{r['fit_steps_per_second']:.2f}",
+                f"{r['critic_updates_per_second']:.1f}",
+            )
         )
-    return "\n".join(rows)
+    return backend_workers.markdown_table(header, rows)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    for name in ("num_samples", "repeats", "batch_size", "train_steps", "warmup_steps"):
-        if FLAGS[name].value < 1:
-            raise app.UsageError(f"--{name} must be at least 1.")
-    _check_preset(FLAGS.preset)
-    if FLAGS.worker:
-        _worker()
-        return
-    results, failed = backend_workers.run_all(FLAGS.backends, BACKENDS, _run_worker)
+def _report(results):
+    """Prints the table and the settings; returns the results for --output."""
     print(_table(results))
     if results:
         first = results[0]
@@ -358,10 +329,16 @@ def main(argv):
         f"targets: load < {TARGET_LOAD_SECONDS:g} s, "
         f"generate ≥ {TARGET_GENERATE_IMAGES_PER_SECOND:g} img/s"
     )
-    if FLAGS.output:
-        Path(FLAGS.output).write_text(json.dumps(results, indent=2) + "\n")
-    if failed:
-        sys.exit(f"Failed backends: {', '.join(failed)}")
+    return results
+
+
+def main(argv):
+    backend_workers.check_no_arguments(argv)
+    for name in ("num_samples", "repeats", "batch_size", "train_steps", "warmup_steps"):
+        if FLAGS[name].value < 1:
+            raise app.UsageError(f"--{name} must be at least 1.")
+    _check_preset(FLAGS.preset)
+    backend_workers.run(__file__, _FORWARDED, _benchmark, _report)
 
 
 if __name__ == "__main__":

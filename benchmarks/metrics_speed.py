@@ -34,24 +34,21 @@ process for the cores make those numbers many times slower.
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import backend_workers  # benchmarks/ is on sys.path when run as a script
 import numpy as np
 from absl import app, flags, logging
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ("tensorflow", "jax", "torch")
 TARGET_SECONDS = 60.0
 STAGES = ("features", "fid", "kid", "is")
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_list("backends", list(BACKENDS), "Keras backends, one subprocess each.")
+# --backends, --torch_threads, --output and the internal --worker, --backend.
+backend_workers.define_flags()
+flags.adopt_module_key_flags(backend_workers)
 flags.DEFINE_integer("num_images", 10000, "Generated images (and real images).")
 flags.DEFINE_list(
     "image_shape", ["64", "64", "3"], "Height, width, channels (ignored with --judge)."
@@ -77,16 +74,8 @@ flags.DEFINE_integer("repeats", 1, "Timed repeats; the table shows medians.")
 flags.DEFINE_bool("evaluate", True, "Also time keras_latent.evaluate end to end.")
 flags.DEFINE_integer("seed", 0, "Seed of the data and the judge's weights.")
 flags.DEFINE_integer(
-    "torch_threads", 0, "torch.set_num_threads for the torch worker (0: default)."
-)
-flags.DEFINE_integer(
     "blas_threads", 0, "OPENBLAS_NUM_THREADS for the workers (0: default)."
 )
-flags.DEFINE_string("output", None, "Optional JSON file for all results.")
-
-# Internal: how the parent starts a worker.
-flags.DEFINE_bool("worker", False, "Internal: run one backend and print JSON.")
-flags.DEFINE_enum("backend", None, list(BACKENDS), "Internal: the worker's backend.")
 
 # Flags the parent passes on to its workers.
 _FORWARDED = [
@@ -273,56 +262,29 @@ def _benchmark(backend):
     return result
 
 
-def _worker():
-    backend = FLAGS.backend
-    backend_workers.enter_worker(backend, FLAGS.torch_threads)
-    result = _benchmark(backend)
-    backend_workers.print_result(result)
-
-
 # -- the parent: one subprocess per backend, one table --------------------------------
 
 
-def _run_worker(backend):
-    env = (
-        {"OPENBLAS_NUM_THREADS": str(FLAGS.blas_threads)} if FLAGS.blas_threads else {}
-    )
-    return backend_workers.run_worker(__file__, backend, FLAGS, _FORWARDED, env=env)
-
-
 def _table(results):
+    header = ("backend", "features (s)", "FID (s)", "KID (s)", "IS (s)", "total (s)")
     rows = [
-        "| backend | features (s) | FID (s) | KID (s) | IS (s) | total (s) |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for result in results:
-        s = result["seconds"]
-        rows.append(
-            f"| {result['backend']} | {s['features']:.2f} | {s['fid']:.2f} "
-            f"| {s['kid']:.2f} | {s['is']:.2f} | {s['total']:.2f} |"
+        (
+            result["backend"],
+            *(f"{result['seconds'][key]:.2f}" for key in (*STAGES, "total")),
         )
-    return "\n".join(rows)
+        for result in results
+    ]
+    return backend_workers.markdown_table(header, rows)
 
 
 def _evaluate_table(results):
-    rows = [
-        "| backend | evaluate(fid, kid, is) end to end (s) |",
-        "|---|---:|",
-    ]
-    for result in results:
-        rows.append(f"| {result['backend']} | {result['evaluate_seconds']:.2f} |")
-    return "\n".join(rows)
+    header = ("backend", "evaluate(fid, kid, is) end to end (s)")
+    rows = [(r["backend"], f"{r['evaluate_seconds']:.2f}") for r in results]
+    return backend_workers.markdown_table(header, rows)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    if FLAGS.num_images < 2 or FLAGS.repeats < 1:
-        raise app.UsageError("--num_images must be ≥ 2 and --repeats ≥ 1.")
-    if FLAGS.worker:
-        _worker()
-        return
-    results, failed = backend_workers.run_all(FLAGS.backends, BACKENDS, _run_worker)
+def _report(results):
+    """Prints the tables and the settings; returns the results for --output."""
     print(_table(results))
     routes = {
         "one_pass": "one judge pass per real and fake image, both outputs",
@@ -349,10 +311,17 @@ def main(argv):
             "\nevaluate streams the images once through the judge (features and "
             "probabilities from one pass) and judges the real images too."
         )
-    if FLAGS.output:
-        Path(FLAGS.output).write_text(json.dumps(results, indent=2) + "\n")
-    if failed:
-        sys.exit(f"Failed backends: {', '.join(failed)}")
+    return results
+
+
+def main(argv):
+    backend_workers.check_no_arguments(argv)
+    if FLAGS.num_images < 2 or FLAGS.repeats < 1:
+        raise app.UsageError("--num_images must be ≥ 2 and --repeats ≥ 1.")
+    env = (
+        {"OPENBLAS_NUM_THREADS": str(FLAGS.blas_threads)} if FLAGS.blas_threads else {}
+    )
+    backend_workers.run(__file__, _FORWARDED, _benchmark, _report, env=env)
 
 
 if __name__ == "__main__":

@@ -43,26 +43,24 @@ times slower.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import backend_workers  # benchmarks/ is on sys.path when run as a script
 import numpy as np
 from absl import app, flags, logging
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BACKENDS = ("tensorflow", "jax", "torch")
 MODELS = ("vae", "wgan_gp")
 DEFAULT_STEPS = {"vae": 50, "wgan_gp": 10}
 
 FLAGS = flags.FLAGS
 
+# --backends, --torch_threads, --output and the internal --worker, --backend.
+backend_workers.define_flags()
+flags.adopt_module_key_flags(backend_workers)
+
 # What to run.
-flags.DEFINE_list("backends", list(BACKENDS), "Keras backends, one subprocess each.")
 flags.DEFINE_list("models", list(MODELS), "Models to benchmark: vae, wgan_gp.")
 flags.DEFINE_integer("batch_size", 64, "Images per step.")
 flags.DEFINE_integer(
@@ -74,9 +72,6 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("repeats", 3, "Timed repeats per measurement; the median wins.")
 flags.DEFINE_list("image_shape", ["28", "28", "1"], "Height, width, channels.")
 flags.DEFINE_integer("seed", 0, "Seed of the data, the weights and the noise.")
-flags.DEFINE_integer(
-    "torch_threads", 0, "torch.set_num_threads for the torch worker (0: default)."
-)
 flags.DEFINE_bool(
     "torch_keras_layers",
     False,
@@ -92,7 +87,6 @@ flags.DEFINE_enum(
     "on TensorFlow the hand-written `tf.function` follows fit's setting). The "
     "warm-up steps include the compilation; the JSON records their seconds.",
 )
-flags.DEFINE_string("output", None, "Optional JSON file for all results.")
 flags.DEFINE_integer(
     "steps_per_execution",
     1,
@@ -121,10 +115,6 @@ flags.DEFINE_list("wgan_generator_filters", ["64", "32"], "Generator channels.")
 flags.DEFINE_list("wgan_critic_filters", ["32", "64"], "Critic channels.")
 flags.DEFINE_integer("wgan_critic_steps", 5, "Critic updates per generator update.")
 flags.DEFINE_float("wgan_gradient_penalty_weight", 10.0, "λ of the penalty.")
-
-# Internal: how the parent starts a worker.
-flags.DEFINE_bool("worker", False, "Internal: run one backend and print JSON.")
-flags.DEFINE_enum("backend", None, list(BACKENDS), "Internal: the worker's backend.")
 
 # Flags the parent passes on to its workers.
 _FORWARDED = [
@@ -880,15 +870,6 @@ def _hand_written(backend, model_name, batches, jit_compile):
     return loops
 
 
-def _threads():
-    """Thread counts that both sides of a comparison share (same process)."""
-    if FLAGS.backend != "torch":
-        return None
-    import torch
-
-    return torch.get_num_threads()
-
-
 def _benchmark(backend, model_name):
     import keras
 
@@ -916,10 +897,12 @@ def _benchmark(backend, model_name):
                 f"model {params['fit']}; the architectures differ."
             )
 
-    threads = _threads()
+    # Both sides of a comparison share the process, so its thread counts.
+    threads = backend_workers.torch_threads()
     seconds = _measure(runners, steps, FLAGS.warmup_steps, FLAGS.repeats)
-    if _threads() != threads:
-        raise AssertionError(f"torch threads changed: {threads} -> {_threads()}")
+    threads_after = backend_workers.torch_threads()
+    if threads_after != threads:
+        raise AssertionError(f"torch threads changed: {threads} -> {threads_after}")
 
     num_images = batch_size * steps
     throughput = {
@@ -965,25 +948,23 @@ def _benchmark(backend, model_name):
     return result
 
 
-def _worker():
-    backend = FLAGS.backend
-    backend_workers.enter_worker(backend, FLAGS.torch_threads)
+def _worker_result(backend):
     results = [_benchmark(backend, name) for name in FLAGS.models]
-    backend_workers.print_result({"backend": backend, "results": results})
+    return {"backend": backend, "results": results}
 
 
 # -- the parent: one subprocess per backend, one table --------------------------------
 
 
-def _run_worker(backend):
-    return backend_workers.run_worker(__file__, backend, FLAGS, _FORWARDED)["results"]
-
-
 def _table(results):
-    rows = [
-        "| model | backend | keras-latent fit (img/s) | hand-written (img/s) | ratio |",
-        "|---|---|---:|---:|---:|",
-    ]
+    header = (
+        "model",
+        "backend",
+        "keras-latent fit (img/s)",
+        "hand-written (img/s)",
+        "ratio",
+    )
+    rows = []
     for result in results:
         speed = result["images_per_second"]
         backend = result["backend"]
@@ -992,32 +973,24 @@ def _table(results):
         baselines = [("hand_written", backend)]
         if "hand_written_keras_layers" in speed:
             baselines.append(
-                (
-                    "hand_written_keras_layers",
-                    f"{backend} (Keras layers + Adam)",
-                )
+                ("hand_written_keras_layers", f"{backend} (Keras layers + Adam)")
             )
         for key, label in baselines:
             rows.append(
-                f"| {result['model']} | {label} | {speed['fit']:,.0f} "
-                f"| {speed[key]:,.0f} | {result['ratios'][key]:.2f} |"
+                (
+                    result["model"],
+                    label,
+                    f"{speed['fit']:,.0f}",
+                    f"{speed[key]:,.0f}",
+                    f"{result['ratios'][key]:.2f}",
+                )
             )
-    return "\n".join(rows)
+    return backend_workers.markdown_table(header, rows, text_columns=2)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    unknown = set(FLAGS.models) - set(MODELS)
-    if unknown:
-        raise app.UsageError(f"Unknown --models {sorted(unknown)}; use {MODELS}.")
-    if FLAGS.warmup_steps < 1 or FLAGS.repeats < 1:
-        raise app.UsageError("--warmup_steps and --repeats must be at least 1.")
-    if FLAGS.worker:
-        _worker()
-        return
-    per_backend, failed = backend_workers.run_all(FLAGS.backends, BACKENDS, _run_worker)
-    results = [row for rows in per_backend for row in rows]
+def _report(per_backend):
+    """Prints the table and the settings; returns its rows for --output."""
+    results = [row for worker in per_backend for row in worker["results"]]
     print(_table(results))
     print(
         f"\nbatch {FLAGS.batch_size}; median of {FLAGS.repeats} repeats after "
@@ -1033,10 +1006,17 @@ def main(argv):
                 f"({FLAGS.warmup_steps} steps, compilation included) took "
                 f"{result['seconds']['fit']['warmup']:.1f} s."
             )
-    if FLAGS.output:
-        Path(FLAGS.output).write_text(json.dumps(results, indent=2) + "\n")
-    if failed:
-        sys.exit(f"Failed backends: {', '.join(failed)}")
+    return results
+
+
+def main(argv):
+    backend_workers.check_no_arguments(argv)
+    unknown = set(FLAGS.models) - set(MODELS)
+    if unknown:
+        raise app.UsageError(f"Unknown --models {sorted(unknown)}; use {MODELS}.")
+    if FLAGS.warmup_steps < 1 or FLAGS.repeats < 1:
+        raise app.UsageError("--warmup_steps and --repeats must be at least 1.")
+    backend_workers.run(__file__, _FORWARDED, _worker_result, _report)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Metrics for conditional generation: FID, KID, IS, MS-SSIM and edit scores.
 
 Every function takes NumPy arrays or tensors of the active backend and
-returns NumPy arrays or Python floats. See SPEC §7 for what to record with
-each number (feature network, numbers of images, reference split, resizer).
+returns NumPy arrays or Python floats. What to record with each number
+(feature network, numbers of images, reference split, resizer) is in
+docs/models.md, "Metrics and their protocol".
 """
 
 from keras_latent.metrics.classifier_scores import (

@@ -17,8 +17,8 @@ def inception_score(probabilities, num_splits: int = 10) -> tuple[float, float]:
     exponential of the mean KL divergence. It ranges from 1 (every image
     gets the same prediction) to the number of classes (confident
     predictions spread evenly over the classes). Name the classifier with
-    every number (SPEC §7): InceptionV3 scores and zoo-classifier scores are
-    not comparable.
+    every number (docs/models.md, "Metrics and their protocol"): InceptionV3
+    scores and zoo-classifier scores are not comparable.
 
     Args:
         probabilities: array of shape `(num_images, num_classes)`: softmax
@@ -75,11 +75,12 @@ def attribute_scores(
 ) -> dict:
     """Accuracy, precision, recall and F1 of a multi-label judge, per attribute.
 
-    The Latent Constraints evaluation (SPEC §2): an independent attribute
-    classifier judges generated or edited images against the attributes they
-    were asked to have. An attribute counts as present when its probability
-    is above `threshold`. Precision (recall, F1) of an attribute with no
-    predicted (actual, either) positives is defined as 0.
+    The Latent Constraints evaluation (docs/models.md, "Metrics and their
+    protocol"): an independent attribute classifier judges generated or edited
+    images against the attributes they were asked to have. An attribute counts
+    as present when its probability is above `threshold`. Precision (recall,
+    F1) of an attribute with no predicted (actual, either) positives is defined
+    as 0.
 
     Args:
         probabilities: array of shape `(num_images, num_attributes)`
@@ -160,12 +161,12 @@ def edit_success(
 ) -> dict[str, float]:
     """IFcVAE-GAN's Class0 / Class1: the fraction of edits that worked.
 
-    Creswell et al. (2017, Table 1; SPEC §6) encode test images, set the
-    attribute to 0 (and, separately, to 1), decode, and let an independent
-    classifier judge the results: Class0 is the fraction of the target-0
-    edits judged not to have the attribute (probability ≤ `threshold`),
-    Class1 the fraction of the target-1 edits judged to have it
-    (probability > `threshold`).
+    Creswell et al. (2017, Table 1; docs/models.md, "Metrics and their
+    protocol") encode test images, set the attribute to 0 (and, separately, to
+    1), decode, and let an independent classifier judge the results: Class0 is
+    the fraction of the target-0 edits judged not to have the attribute
+    (probability ≤ `threshold`), Class1 the fraction of the target-1 edits
+    judged to have it (probability > `threshold`).
 
     Args:
         probabilities_for_target_0: array of shape `(num_images,)` or

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_latent.utils.batching import advance, progress_bar, to_numpy
+from keras_latent.metrics._progress import collect
+from keras_latent.utils.batching import to_numpy
 
 
 def _features(x, argument: str) -> np.ndarray:
@@ -108,7 +109,8 @@ def fid(real_features, fake_features) -> float:
     Fits a Gaussian (mean, unbiased covariance) to each set and returns
     `frechet_distance` between them. Lower is better; the estimate is biased
     upwards for small sets, so compare only numbers computed with the same
-    feature network, resizer and numbers of images (SPEC §7).
+    feature network, resizer and numbers of images
+    (docs/models.md, "Metrics and their protocol").
 
     Args:
         real_features: array `(num_real, d)`, or a `(mu, sigma)` tuple from
@@ -201,11 +203,17 @@ def kid(
         )
     size = min(subset_size, real.shape[0], fake.shape[0])
     rng = np.random.default_rng(seed)
-    bar = progress_bar(num_subsets, verbose)
-    estimates = []
-    for _ in range(num_subsets):
-        x = real[rng.choice(real.shape[0], size, replace=False)]
-        y = fake[rng.choice(fake.shape[0], size, replace=False)]
-        estimates.append(_unbiased_mmd2(x, y))
-        advance(bar, 1)
+    # A generator: each subset is drawn (in the same order) as the bar moves.
+    estimates = collect(
+        (
+            _unbiased_mmd2(
+                real[rng.choice(real.shape[0], size, replace=False)],
+                fake[rng.choice(fake.shape[0], size, replace=False)],
+            )
+            for _ in range(num_subsets)
+        ),
+        num_subsets,
+        verbose,
+        size=lambda _: 1,
+    )
     return float(np.mean(estimates)), float(np.std(estimates))

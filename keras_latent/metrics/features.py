@@ -61,7 +61,8 @@ def classifier_features(
 ) -> np.ndarray:
     """Penultimate-layer activations of a zoo classifier, for FID and KID.
 
-    The zoo's default feature network (SPEC §7): a domain classifier such as
+    The zoo's default feature network (docs/models.md, "Metrics and their
+    protocol"): a domain classifier such as
     `keras_latent.models.ImageClassifier`, read at its hidden Dense layer
     (`dense_units` ReLU units). Record the classifier with every number.
 
@@ -156,7 +157,8 @@ def inception_features(
     `InceptionV3(include_top=False, pooling="avg")`. Numbers from this
     resizer are close to, but not identical with, those of the TF1
     `pool_3` graph used by the original FID code; record the resizer with
-    every number (SPEC §7). Never downloads anything.
+    every number (docs/models.md, "Metrics and their protocol"). Never
+    downloads anything.
 
     Args:
         images: array of shape `(num_images, height, width, channels)` with

@@ -10,9 +10,10 @@ from keras_latent.utils.batching import to_numpy
 def reconstruction_mse(images, reconstructions) -> float:
     """Mean squared error per pixel between images and their reconstructions.
 
-    The mean over every pixel and channel of every image, as in IFcVAE-GAN's
-    Table 1 (SPEC §6; e.g. 0.028 for 64×64 CelebA in `[0, 1]`). It is *not*
-    the per-image sum that a VAE's reconstruction loss uses.
+    The mean over every pixel and channel of every image, as in Table 1 of
+    Creswell et al. (2017; e.g. 0.028 for their 64×64 CelebA model in
+    `[0, 1]`; docs/models.md, "Metrics and their protocol"). It is *not* the
+    per-image sum that a VAE's reconstruction loss uses.
 
     Args:
         images: array of shape `(num_images, ...)`.
@@ -38,11 +39,12 @@ def reconstruction_mse(images, reconstructions) -> float:
 
 
 def latent_mse(z_before, z_after, sigma_bar) -> float:
-    """zMSE of Latent Constraints (SPEC §2): how far an actor moved latents.
+    """zMSE of Latent Constraints: how far an actor moved latents.
 
     `mean_examples[ mean_dims[ ((z' − z) / σ̄_z)² ] ]`, where `σ̄_z` is the
     per-dimension mean of the encoder's σ(x) over the training set: a move
-    of one typical posterior width along every dimension gives 1.
+    of one typical posterior width along every dimension gives 1
+    (docs/models.md, "Metrics and their protocol").
 
     Args:
         z_before: array of shape `(num_examples, latent_dim)`: the latents

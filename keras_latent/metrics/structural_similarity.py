@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_latent.utils.batching import advance, progress_bar, to_numpy
+from keras_latent.metrics._progress import collect
+from keras_latent.utils.batching import to_numpy
 
 MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -152,14 +153,11 @@ def ms_ssim(
             "`filter_size` must be a positive int and `filter_sigma` positive. "
             f"Received filter_size={filter_size}, filter_sigma={filter_sigma}."
         )
-    bar = progress_bar(a.shape[0], verbose)
-    scores = []
-    for start in range(0, a.shape[0], batch_size):
-        stop = start + batch_size
-        scores.append(
+    scores = collect(
+        (
             _ms_ssim_batch(
-                a[start:stop],
-                b[start:stop],
+                a[start : start + batch_size],
+                b[start : start + batch_size],
                 float(max_val),
                 power_factors,
                 int(filter_size),
@@ -167,8 +165,11 @@ def ms_ssim(
                 k1,
                 k2,
             )
-        )
-        advance(bar, len(scores[-1]))
+            for start in range(0, a.shape[0], batch_size)
+        ),
+        a.shape[0],
+        verbose,
+    )
     return np.concatenate(scores) if scores else np.zeros((0,), "float64")
 
 
@@ -247,20 +248,20 @@ def intra_class_diversity(
     owner = np.concatenate(owner)
     # Gather pairs batch by batch: copying every pair up front would take
     # 2·num_classes·num_pairs images of memory.
-    bar = progress_bar(len(first), verbose)
-    scores = []
-    for start in range(0, len(first), batch_size):
-        stop = start + batch_size
-        scores.append(
+    scores = collect(
+        (
             ms_ssim(
-                images[first[start:stop]],
-                images[second[start:stop]],
+                images[first[start : start + batch_size]],
+                images[second[start : start + batch_size]],
                 max_val=max_val,
                 batch_size=batch_size,
                 **ms_ssim_kwargs,
             )
-        )
-        advance(bar, len(scores[-1]))
+            for start in range(0, len(first), batch_size)
+        ),
+        len(first),
+        verbose,
+    )
     scores = np.concatenate(scores)
     for label in np.unique(owner):
         result[int(label)] = float(scores[owner == label].mean())
