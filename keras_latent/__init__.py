@@ -1,7 +1,7 @@
 """keras-latent: conditional generation and attribute editing with latent-variable
 models, in Keras 3, on TensorFlow, JAX and PyTorch."""
 
-from keras_latent import losses, metrics, models, optimizers, trainer
+from keras_latent import layers, losses, metrics, models, optimizers, trainer
 from keras_latent.evaluation import evaluate
 from keras_latent.presets import from_preset, list_presets, load_preset_metadata
 from keras_latent.version import __version__
@@ -10,6 +10,7 @@ __all__ = [
     "__version__",
     "evaluate",
     "from_preset",
+    "layers",
     "list_presets",
     "load_preset_metadata",
     "losses",
