@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+from keras_latent.losses import latent_distance
 from keras_latent.models import VAE, LatentConstraints
-from keras_latent.models.latent_constraints import OPTIMIZE_OPTIONS, latent_distance
+from keras_latent.models.latent_constraints import OPTIMIZE_OPTIONS, optimize_latents
 from tests.test_case import TestCase, assert_same_weights, to_numpy
 
 RNG = np.random.RandomState(0)
@@ -36,6 +37,20 @@ def toy_problem(model, images):
     labels = (z[:, :1] > np.median(z[:, 0])).astype("float32")
     # An untrained encoder's σ ≈ 0.7 would blur a boundary this close.
     return {"z_mean": z, "z_std": np.full_like(z, 1e-3)}, labels
+
+
+def fit_toy_critic(model, posteriors, labels):
+    """An attribute critic "toy" for `toy_problem`'s separable attribute."""
+    model.fit_attribute_critic(
+        posteriors,
+        labels,
+        ["toy"],
+        hidden_units=(16,),
+        epochs=40,
+        batch_size=32,
+        learning_rate=1e-2,
+        verbose=0,
+    )
 
 
 class CriticOnly(LatentConstraints):
@@ -176,16 +191,7 @@ class TestLatentConstraints(TestCase):
         model = tiny_lc()
         images = RNG.rand(400, 8, 8, 1).astype("float32")
         posteriors, labels = toy_problem(model, images)
-        model.fit_attribute_critic(
-            {k: v[:300] for k, v in posteriors.items()},
-            labels[:300],
-            ["toy"],
-            hidden_units=(16,),
-            epochs=40,
-            batch_size=32,
-            learning_rate=1e-2,
-            verbose=0,
-        )
+        fit_toy_critic(model, {k: v[:300] for k, v in posteriors.items()}, labels[:300])
         assert model.known_attributes == ["toy"]
         scores = model.attribute_scores(images[300:], ["toy"])["toy"]
         accuracy = np.mean((scores > 0.5) == labels[300:, 0])
@@ -218,6 +224,8 @@ class TestLatentConstraints(TestCase):
         import tensorflow as tf
         from PIL import Image
 
+        from keras_latent.datasets import image_folder_arrays
+
         model = tiny_lc(vae=VAE(image_shape=(8, 8, 3), latent_dim=4, hidden_units=(8,)))
         images = RNG.rand(12, 8, 8, 3).astype("float32")
         labels = (RNG.rand(12, 1) > 0.5).astype("float32")
@@ -232,8 +240,23 @@ class TestLatentConstraints(TestCase):
             )
             lines.append(f"{i}.png,{int(labels[i, 0])}")
         (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+        # Models never read files: a folder is loaded by the datasets package,
+        # as the error says.
+        for folder in (str(tmp_path), tmp_path):
+            with pytest.raises(
+                ValueError, match=r"(?s)takes arrays, not files.*image_folder_arrays\("
+            ):
+                model.fit_attribute_critic(folder, "labels.csv", ["y"], verbose=0)
+        folder_images, folder_labels, _ = image_folder_arrays(
+            tmp_path, "labels.csv", attributes=["y"], image_size=8
+        )
         model.fit_attribute_critic(
-            str(tmp_path), "labels.csv", ["y"], hidden_units=(4,), epochs=1, verbose=0
+            folder_images / 255,
+            folder_labels,
+            ["y"],
+            hidden_units=(4,),
+            epochs=1,
+            verbose=0,
         )
         assert model.known_attributes == ["x", "y"]
         assert model.attribute_scores(images, ["y"])["y"].shape == (12,)
@@ -246,16 +269,7 @@ class TestLatentConstraints(TestCase):
         model = tiny_lc()
         images = RNG.rand(400, 8, 8, 1).astype("float32")
         posteriors, labels = toy_problem(model, images)
-        model.fit_attribute_critic(
-            posteriors,
-            labels,
-            ["toy"],
-            hidden_units=(16,),
-            epochs=40,
-            batch_size=32,
-            learning_rate=1e-2,
-            verbose=0,
-        )
+        fit_toy_critic(model, posteriors, labels)
         scores = model.attribute_scores(images, ["toy"])["toy"]
         off = images[np.argsort(scores)[:8]]
         before = model.attribute_scores(off, ["toy"])["toy"]
@@ -561,7 +575,7 @@ class TestLatentConstraints(TestCase):
             with pytest.raises(ValueError, match=f"option `{option}` must be"):
                 model.transform(IMAGES[:2], every, method="optimize", **{option: bad})
         # The options named in errors are the optimisation's keywords.
-        keywords = list(inspect.signature(model._optimize_latents).parameters)
+        keywords = list(inspect.signature(optimize_latents).parameters)
         assert keywords[keywords.index("anchor") + 1 :] == list(OPTIMIZE_OPTIONS)
 
 
@@ -574,3 +588,61 @@ def test_categorical_class_set_to_zero_draws_another_class():
     assert labels[:, 0].sum() > 0 and labels[:, 2].sum() > 0
     with pytest.raises(ValueError, match="must stay possible"):
         model.label_vectors({"a": 0, "b": 0, "c": 0}, num_samples=2)
+
+
+def _reference_search(z_start, a, w, sigma, steps, learning_rate, weights, size):
+    """The search as first written: NumPy Adam moments, masked by the stop."""
+    realism_weight, distance_weight = weights
+    out = []
+    for start in range(0, len(z_start), size):
+        z = z_start[start : start + size].astype("float64")
+        z0, m, v = z.copy(), np.zeros_like(z), np.zeros_like(z)
+        active = np.ones((len(z), 1))
+        for step in range(1, steps + 1):
+            real, attribute = z @ a, z @ w
+            active = active * ~((real > 0) & (attribute > 0))[:, None]
+            if not active.any():
+                break
+            d = z - z0
+            grad = (
+                -realism_weight / (1 + np.exp(real))[:, None] * a
+                - 1 / (1 + np.exp(attribute))[:, None] * w
+                + distance_weight * 2 * d / (1 + d**2) / sigma**2 / z.shape[1]
+            )
+            m = 0.9 * m + 0.1 * grad
+            v = 0.999 * v + 0.001 * grad**2
+            m_hat, v_hat = m / (1 - 0.9**step), v / (1 - 0.999**step)
+            z = z - active * learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+        out.append(z)
+    return np.concatenate(out)
+
+
+def test_optimize_latents_is_adam_with_a_per_example_stop():
+    rng = np.random.default_rng(0)
+    a = np.array([0.5, -1.0, 0.25, 0.0], "float32")  # the realism logit's slope
+    w = np.array([1.0, 0.5, -0.5, 2.0], "float32")  # the attribute's
+    critic = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(1, use_bias=False)]
+    )
+    critic.set_weights([w[:, None]])
+    z_start = rng.standard_normal((10, 4)).astype("float32")
+    sigma = np.array([0.5, 1.0, 2.0, 0.8], "float32")
+    z = optimize_latents(
+        z_start,
+        np.zeros((10, 1), "float32"),
+        lambda z, y: keras.ops.sum(keras.ops.multiply(z, a), axis=-1),
+        [((critic, 0, "multi_label"), np.ones(10, "float32"))],
+        sigma,
+        batch_size=4,
+        steps=150,
+        learning_rate=5e-2,
+        realism_weight=0.3,
+        distance_weight=0.2,
+    )
+    expected = _reference_search(z_start, a, w, sigma, 150, 5e-2, (0.3, 0.2), 4)
+    np.testing.assert_allclose(z, expected, atol=1e-4)
+    # Examples that pass at the start never move; the others all end passing.
+    passing = (z_start @ a > 0) & (z_start @ w > 0)
+    assert 0 < passing.sum() < 10
+    np.testing.assert_array_equal(z[passing], z_start[passing])
+    assert np.all((z @ a > 0) & (z @ w > 0))

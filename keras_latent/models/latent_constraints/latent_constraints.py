@@ -1,0 +1,484 @@
+"""`LatentConstraints`: the model, its players and the actor-critic game.
+
+The objectives are described in the package docstring and in
+docs/models.md, "Latent Constraints".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_latent import losses
+from keras_latent.losses import latent_distance
+from keras_latent.models.latent_constraints.attribute_critics import (
+    AttributeCriticsMixin,
+    as_posteriors,
+)
+from keras_latent.models.latent_constraints.attribute_critics import (
+    encode_posteriors as _encode_posteriors,
+)
+from keras_latent.models.latent_constraints.inference import InferenceMixin
+from keras_latent.models.latent_constraints.labels import (
+    LABEL_TYPES,
+    LabelsMixin,
+    attribute_name_list,
+    check_label_matrix,
+)
+from keras_latent.models.latent_constraints.networks import conditional_mlp
+from keras_latent.models.vae import VAE
+from keras_latent.presets import PresetMixin
+from keras_latent.trainer import MultiPlayerModel, Phase
+from keras_latent.utils import keras_internals
+from keras_latent.utils.inputs import (
+    check_choice,
+    standardize_images,
+    validate_images,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class LatentConstraints(
+    InferenceMixin, AttributeCriticsMixin, LabelsMixin, PresetMixin, MultiPlayerModel
+):
+    """Conditional generation and attribute edits in a frozen VAE's latent space.
+
+    Training (`fit`) runs the actor-critic game (see the package docstring,
+    or docs/models.md, "Latent Constraints") on batches `(x, y)`: `x` is
+    images in [0, 1] (encoded on the fly) or, much faster, the dict
+    `{"z_mean", "z_std"}` that `encode_posteriors` returns for them once;
+    `y` is the label vectors `(batch, K)` in the order of `attribute_names`
+    (one-hot for `label_type="categorical"`). The realism critic D(z, y) and
+    the actor G(z, y) are its two players; attribute critics D_attr(z) are
+    trained separately with `fit_attribute_critic`, which is also how users
+    add new attributes from their own labelled images.
+
+    Call `compute_statistics(x, y)` before training: it sets σ̄_z (the mean
+    encoder σ over the training set) and the label marginals that fill in
+    attributes a user leaves out.
+
+    Args:
+        vae: a `keras_latent.models.VAE` (or its serialized config). It is
+            frozen: no phase updates it.
+        attribute_names: sequence of str. The attributes the actor and the
+            realism critic condition on.
+        label_type: `"multi_label"` (independent 0/1 attributes) or
+            `"categorical"` (exactly one class, e.g. MNIST digits). Defaults
+            to `"multi_label"`.
+        critic_units: sequence of int. Hidden widths of D(z, y). Defaults to
+            `(2048, 2048, 2048, 2048)` (the reference code).
+        actor_units: sequence of int. Hidden widths of G(z, y). Defaults to
+            `(2048, 2048, 2048, 2048)`.
+        label_embedding_dim: int or None. Width of the Dense layer that embeds
+            y; `None` uses the first hidden width. Defaults to `None`.
+        attribute_critics: sequence of dicts `{"attribute_names",
+            "hidden_units", "label_type"}` describing attribute critics to
+            build (their weights come from training or a preset). Defaults to
+            `()`; `fit_attribute_critic` appends to it.
+        critic_steps: int. Critic updates per actor update. Defaults to `10`.
+        gradient_penalty_weight: float. λ_gp. Defaults to `10.0`.
+        distance_weight: float. λ_dist; `0` disables the distance penalty.
+            Defaults to `0.1`.
+        prior_fake_fraction: float in [0, 1]. Share of fakes that are prior
+            samples rather than actor outputs. Defaults to `0.1`.
+        mismatched_labels: bool. Whether real latents with shuffled labels
+            are extra fakes. Defaults to `True`.
+        seed: int or None. Seed of the model's noise. Defaults to `None`.
+
+    Example:
+
+    ```python
+    model = keras_latent.from_preset("celeba_latent_constraints")
+    faces = model.generate({"Smiling": 1, "Eyeglasses": 1}, num_samples=16)
+    edited = model.transform(my_faces, {"Smiling": 1}, method="optimize")
+    ```
+    """
+
+    def __init__(
+        self,
+        vae,
+        attribute_names: Sequence[str],
+        label_type: str = "multi_label",
+        critic_units: Sequence[int] = (2048, 2048, 2048, 2048),
+        actor_units: Sequence[int] = (2048, 2048, 2048, 2048),
+        label_embedding_dim: int | None = None,
+        attribute_critics: Sequence[Mapping] = (),
+        critic_steps: int = 10,
+        gradient_penalty_weight: float = 10.0,
+        distance_weight: float = 0.1,
+        prior_fake_fraction: float = 0.1,
+        mismatched_labels: bool = True,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(vae, dict):
+            vae = keras.saving.deserialize_keras_object(vae)
+        if not isinstance(vae, VAE):
+            raise ValueError(
+                "`vae` must be a keras_latent.models.VAE (for example "
+                f"`keras_latent.from_preset('celeba_vae')`). Received: {type(vae)}"
+            )
+        check_choice("label_type", label_type, LABEL_TYPES)
+        names = attribute_name_list(attribute_names)
+        if not isinstance(critic_steps, int) or critic_steps < 1:
+            raise ValueError(
+                f"`critic_steps` must be a positive int. Received: {critic_steps!r}"
+            )
+        if not 0.0 <= float(prior_fake_fraction) <= 1.0:
+            raise ValueError(
+                "`prior_fake_fraction` must be in [0, 1]. "
+                f"Received: {prior_fake_fraction!r}"
+            )
+        self.vae = vae
+        self.vae.trainable = False
+        self.latent_dim = vae.latent_dim
+        self.attribute_names = names
+        self.label_type = label_type
+        self.critic_units = tuple(int(u) for u in critic_units)
+        self.actor_units = tuple(int(u) for u in actor_units)
+        self.label_embedding_dim = label_embedding_dim
+        self.critic_steps = critic_steps
+        self.gradient_penalty_weight = float(gradient_penalty_weight)
+        self.distance_weight = float(distance_weight)
+        self.prior_fake_fraction = float(prior_fake_fraction)
+        self.mismatched_labels = bool(mismatched_labels)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+        self.latent_std = self.add_weight(
+            shape=(self.latent_dim,),
+            initializer="ones",
+            trainable=False,
+            name="latent_std",
+        )
+        self._build_conditional_players()
+        self.attribute_critic_specs = []
+        self.attribute_critic_networks = []
+        for spec in attribute_critics:
+            self._add_attribute_critic(
+                spec["attribute_names"],
+                spec["hidden_units"],
+                spec.get("label_type", "multi_label"),
+            )
+        self.built = True
+
+    # -- networks -----------------------------------------------------------------
+
+    def _build_conditional_players(self):
+        label_dim = len(self.attribute_names)
+        embedding = self.label_embedding_dim or (self.critic_units or (64,))[0]
+        self.label_prior = self.add_weight(
+            shape=(label_dim,),
+            initializer=keras.initializers.Constant(
+                1.0 / label_dim if self.label_type == "categorical" else 0.5
+            ),
+            trainable=False,
+            name="label_prior",
+        )
+        self.critic = conditional_mlp(
+            self.latent_dim, label_dim, self.critic_units, embedding, 1, "critic"
+        )
+        self.actor = conditional_mlp(
+            self.latent_dim,
+            label_dim,
+            self.actor_units,
+            self.label_embedding_dim or (self.actor_units or (64,))[0],
+            2 * self.latent_dim,
+            "actor",
+        )
+
+    def _replace_conditional_players(self, names):
+        """Builds a fresh actor, realism critic and label prior for `names`.
+
+        Keras untracks only variables on `del`, so the old networks are
+        untracked by hand, or their weights would still be counted, saved and
+        expected on load. The attribute critics are tracked again after the
+        new pair: Keras files sub-networks in weights files in the order they
+        were tracked, which must be the order of a model built from the
+        config.
+        """
+        attribute_critics = list(self.attribute_critic_networks)
+        keras_internals.untrack(self, (self.critic, self.actor, *attribute_critics))
+        del self.critic
+        del self.actor
+        del self.label_prior  # a variable: Keras untracks it itself
+        self.attribute_names = names
+        self._build_conditional_players()
+        self.attribute_critic_networks = attribute_critics
+
+    @property
+    def image_shape(self) -> tuple:
+        return self.vae.image_shape
+
+    # -- training -----------------------------------------------------------------
+
+    def players(self) -> dict:
+        return {
+            "critic": self.critic.trainable_variables,
+            "actor": self.actor.trainable_variables,
+        }
+
+    def default_optimizers(self) -> dict:
+        return {
+            player: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
+            for player in ("critic", "actor")
+        }
+
+    def build_phases(self) -> list[Phase]:
+        return [
+            Phase(
+                "critic",
+                "critic",
+                self.critic_loss,
+                repeat=self.critic_steps,
+                metrics=("real_accuracy", "fake_accuracy", "gradient_penalty"),
+            ),
+            Phase("actor", "actor", self.actor_loss, metrics=("distance",)),
+        ]
+
+    def _unpack(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if y is None:
+            raise ValueError(
+                "LatentConstraints trains on `(x, y)`: pass the label vectors as "
+                f"`y`, shape (batch, {len(self.attribute_names)}) in the order "
+                f"{self.attribute_names}."
+            )
+        y = ops.cast(y, "float32")
+        if len(y.shape) != 2 or y.shape[-1] != len(self.attribute_names):
+            raise ValueError(
+                f"`y` must have shape (batch, {len(self.attribute_names)}), one "
+                f"column per attribute in {self.attribute_names}. Received shape "
+                f"{tuple(y.shape)}."
+            )
+        return x, y
+
+    def _posterior_sample(self, x):
+        if isinstance(x, Mapping):
+            mean, std = x["z_mean"], x["z_std"]
+        else:
+            validate_images(x, self.vae.image_shape, argument="x")
+            mean, std = self.vae.encode(x)
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return ops.cast(mean, "float32") + ops.cast(std, "float32") * noise
+
+    def _prior(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def _critic_logits(self, z, y, training=False):
+        return ops.cast(self.critic([z, y], training=training), "float32")
+
+    def apply_actor(self, z, y, training: bool = False):
+        """z' = (1 − g)·z + g·dz, the actor's gated residual step."""
+        z = ops.convert_to_tensor(z, "float32")
+        y = ops.convert_to_tensor(y, "float32")
+        # The networks compute in the dtype policy's dtype (bfloat16 under
+        # mixed precision); the model's own math stays float32.
+        outputs = ops.cast(self.actor([z, y], training=training), "float32")
+        delta, gate_logits = ops.split(outputs, 2, -1)
+        gate = ops.sigmoid(gate_logits)
+        return (1.0 - gate) * z + gate * delta
+
+    def critic_loss(self, data, training=True):
+        """Sigmoid cross-entropy of D on real and fake latents, plus λ_gp·GP."""
+        x, y = self._unpack(data)
+        z_real = self._posterior_sample(x)
+        batch_size = ops.shape(z_real)[0]
+        z_prior = self._prior(batch_size)
+        z_actor = ops.stop_gradient(self.apply_actor(z_prior, y, training=training))
+        from_prior = keras.random.uniform(
+            (batch_size, 1), seed=self.seed_generator
+        ) < ops.cast(self.prior_fake_fraction, "float32")
+        z_fake = ops.where(from_prior, z_prior, z_actor)
+
+        real_logits = self._critic_logits(z_real, y, training=training)
+        fake_logits = self._critic_logits(z_fake, y, training=training)
+        fakes = [fake_logits]
+        weights = [ops.ones_like(fake_logits)]
+        if self.mismatched_labels:
+            y_other = keras.random.shuffle(y, axis=0, seed=self.seed_generator)
+            fakes.append(self._critic_logits(z_real, y_other, training=training))
+            # A shuffle can hand an example labels equal to its own; those
+            # pairs are real, so they must not count as fakes.
+            differs = ops.max(ops.abs(y_other - y), axis=-1, keepdims=True) > 0.5
+            weights.append(ops.cast(differs, "float32"))
+        fake_logits_all = ops.concatenate(fakes, axis=0)
+        fake_weights = ops.concatenate(weights, axis=0)
+        fake_loss = ops.sum(
+            fake_weights * losses.sigmoid_cross_entropy(fake_logits_all, 0.0)
+        ) / ops.maximum(ops.sum(fake_weights), 1.0)
+        loss = ops.mean(losses.sigmoid_cross_entropy(real_logits, 1.0)) + fake_loss
+
+        epsilon = keras.random.uniform((batch_size, 1), seed=self.seed_generator)
+        interpolates = epsilon * z_real + (1.0 - epsilon) * z_fake
+        penalty = losses.gradient_penalty(
+            lambda z: self._critic_logits(z, y, training=training), interpolates
+        )
+        loss = loss + self.gradient_penalty_weight * penalty
+        logs = {
+            "real_accuracy": ops.mean(ops.cast(real_logits > 0, "float32")),
+            "fake_accuracy": ops.sum(
+                fake_weights * ops.cast(fake_logits_all < 0, "float32")
+            )
+            / ops.maximum(ops.sum(fake_weights), 1.0),
+            "gradient_penalty": penalty,
+        }
+        return loss, logs
+
+    def actor_loss(self, data, training=True):
+        """−log D(G(z, y), y) + λ_dist·L_dist(G(z, y), z) for z ~ p(z)."""
+        _, y = self._unpack(data)
+        batch_size = ops.shape(y)[0]
+        z = self._prior(batch_size)
+        z_new = self.apply_actor(z, y, training=training)
+        logits = self._critic_logits(z_new, y, training=training)
+        distance = ops.mean(latent_distance(z_new, z, self.latent_std))
+        loss = ops.mean(losses.sigmoid_cross_entropy(logits, 1.0))
+        loss = loss + self.distance_weight * distance
+        return loss, {"distance": distance}
+
+    # -- statistics of the training set --------------------------------------------
+
+    def encode_posteriors(self, images, batch_size: int = 256) -> dict:
+        """The encoder's `{"z_mean", "z_std"}` for `images`, as NumPy arrays.
+
+        Pass the result as `x` to `fit` or `fit_attribute_critic` to train
+        without running the encoder on every step.
+
+        Args:
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A dict of float32 NumPy arrays `(N, latent_dim)`.
+        """
+        return _encode_posteriors(self.vae, images, batch_size)
+
+    def compute_statistics(self, x, y=None) -> None:
+        """Sets σ̄_z from the encoder over `x` and the label marginals from `y`.
+
+        Args:
+            x: images in [0, 1] `(N, H, W, C)` (uint8 is divided by 255) or
+                the dict from `encode_posteriors`.
+            y: 0/1 label vectors `(N, K)` in the order of `attribute_names`
+                (one-hot for `label_type="categorical"`), or `None` to keep
+                the current marginals. Defaults to `None`.
+        """
+        posteriors = as_posteriors(self.vae, x, "x")
+        self.latent_std.assign(np.mean(posteriors["z_std"], axis=0))
+        if y is not None:
+            y = check_label_matrix(y, self.attribute_names, "y", self.label_type)
+            self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
+
+    def fit_actor(
+        self,
+        x,
+        y,
+        attribute_names: Sequence[str] | None = None,
+        epochs: int = 1,
+        batch_size: int = 128,
+        optimizer=None,
+        **fit_kwargs,
+    ) -> keras.callbacks.History:
+        """(Re)trains the actor and realism critic, optionally on new attributes.
+
+        With `attribute_names` different from the current ones, a fresh actor
+        and realism critic conditioned on those attributes replace the old
+        pair, so attributes taught with `fit_attribute_critic` become
+        amortised too (one forward pass instead of an optimisation). The
+        VAE and the attribute critics are kept.
+
+        Args:
+            x: images in [0, 1] (uint8 is divided by 255) or the dict from
+                `encode_posteriors`.
+            y: 0/1 label vectors `(N, K)` in the order of `attribute_names`
+                (one-hot for `label_type="categorical"`).
+            attribute_names: sequence of str or `None` (keep the current
+                ones). Defaults to `None`.
+            epochs: int. Defaults to `1`.
+            batch_size: int. Defaults to `128`.
+            optimizer: as for `compile`; `None` uses the reference Adam
+                settings. Defaults to `None`.
+            **fit_kwargs: passed to `fit`.
+
+        Returns:
+            The `History` of `fit`.
+        """
+        # Every check runs before the players are replaced.
+        posteriors = as_posteriors(self.vae, x, "x")
+        if attribute_names is not None:
+            names = attribute_name_list(attribute_names)
+            if names != self.attribute_names:
+                check_label_matrix(y, names, "y", self.label_type)
+                self._replace_conditional_players(names)
+                self._phases = None
+        y = check_label_matrix(y, self.attribute_names, "y", self.label_type)
+        self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
+        self.compile(optimizer=optimizer)
+        return self.fit(
+            dict(posteriors), y, epochs=epochs, batch_size=batch_size, **fit_kwargs
+        )
+
+    # -- inference ----------------------------------------------------------------
+
+    def call(self, inputs, training: bool = False):
+        """`[z, y] → images` in [0, 1]: the actor's move, then the decoder."""
+        z, y = inputs
+        return self.vae.decode(self.apply_actor(z, y, training=training))
+
+    def encode(self, images, training: bool = False):
+        """The frozen encoder's posterior `(mean, std)`."""
+        return self.vae.encode(images, training=training)
+
+    def decode(self, z, training: bool = False):
+        """The frozen decoder's mean image in [0, 1]."""
+        return self.vae.decode(z, training=training)
+
+    def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
+        """Decodes the posterior means of `images`; float32 in [0, 1].
+
+        Args:
+            images: float images in [0, 1] `(N, H, W, C)`, as an array or a
+                list of images; uint8 images (0–255) are divided by 255.
+                Float NumPy images outside [0, 1] raise a ValueError.
+            batch_size: int. Defaults to `256`.
+        """
+        images = standardize_images(images, self.vae.image_shape)
+        return self.vae.reconstruct(images, batch_size)
+
+    # -- serialization ---------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vae": keras.saving.serialize_keras_object(self.vae),
+                "attribute_names": list(self.attribute_names),
+                "label_type": self.label_type,
+                "critic_units": list(self.critic_units),
+                "actor_units": list(self.actor_units),
+                "label_embedding_dim": self.label_embedding_dim,
+                "attribute_critics": [dict(s) for s in self.attribute_critic_specs],
+                "critic_steps": self.critic_steps,
+                "gradient_penalty_weight": self.gradient_penalty_weight,
+                "distance_weight": self.distance_weight,
+                "prior_fake_fraction": self.prior_fake_fraction,
+                "mismatched_labels": self.mismatched_labels,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["vae"] = keras.saving.deserialize_keras_object(config["vae"])
+        return cls(**config)
