@@ -1,6 +1,7 @@
 """The zoo's multi-player trainer: phases, their optimizers, input gradients."""
 
 from keras_latent.trainer.backends import current as _current_backend
+from keras_latent.trainer.critic_game import CriticGame
 from keras_latent.trainer.multi_player_model import MultiPlayerModel
 from keras_latent.trainer.phase import Phase
 from keras_latent.trainer.player_optimizers import PlayerOptimizers
@@ -25,4 +26,10 @@ def input_gradients(fn, x):
     return _current_backend().input_gradients(fn, x)
 
 
-__all__ = ["MultiPlayerModel", "Phase", "PlayerOptimizers", "input_gradients"]
+__all__ = [
+    "CriticGame",
+    "MultiPlayerModel",
+    "Phase",
+    "PlayerOptimizers",
+    "input_gradients",
+]

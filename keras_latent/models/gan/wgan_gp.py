@@ -11,7 +11,7 @@ from keras_latent import losses
 from keras_latent.layers import stacks
 from keras_latent.models.gan.networks import dcgan_critic
 from keras_latent.presets import PresetMixin
-from keras_latent.trainer import MultiPlayerModel, Phase
+from keras_latent.trainer import CriticGame
 from keras_latent.utils.inputs import (
     ChecksFitImages,
     GeneratesFromStandardNormal,
@@ -22,9 +22,7 @@ ARCHITECTURES = ("dcgan", "mlp")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class WGANGP(
-    PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, MultiPlayerModel
-):
+class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame):
     """Wasserstein GAN with gradient penalty, DCGAN-style networks.
 
     The critic minimises `E[D(x̃)] − E[D(x)] + λ·E[(‖∇D(x̂)‖₂ − 1)²]` with
@@ -67,6 +65,9 @@ class WGANGP(
     samples = gan.generate(16, seed=0)
     ```
     """
+
+    opponent = "generator"
+    critic_metrics = ("wasserstein", "gradient_penalty")
 
     def __init__(
         self,
@@ -127,30 +128,6 @@ class WGANGP(
         self.built = True
 
     # -- training -----------------------------------------------------------------
-
-    def players(self) -> dict:
-        return {
-            "critic": self.critic.trainable_variables,
-            "generator": self.generator.trainable_variables,
-        }
-
-    def default_optimizers(self) -> dict:
-        return {
-            player: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
-            for player in ("critic", "generator")
-        }
-
-    def build_phases(self) -> list[Phase]:
-        return [
-            Phase(
-                "critic",
-                "critic",
-                self.critic_loss,
-                repeat=self.critic_steps,
-                metrics=("wasserstein", "gradient_penalty"),
-            ),
-            Phase("generator", "generator", self.generator_loss),
-        ]
 
     def _real_images(self, data):
         images = keras.utils.unpack_x_y_sample_weight(data)[0]

@@ -31,7 +31,7 @@ from keras_latent.models.latent_constraints.labels import (
 from keras_latent.models.latent_constraints.networks import conditional_mlp
 from keras_latent.models.vae import VAE
 from keras_latent.presets import PresetMixin
-from keras_latent.trainer import MultiPlayerModel, Phase
+from keras_latent.trainer import CriticGame
 from keras_latent.utils import keras_internals
 from keras_latent.utils.inputs import (
     check_choice,
@@ -42,7 +42,7 @@ from keras_latent.utils.inputs import (
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class LatentConstraints(
-    InferenceMixin, AttributeCriticsMixin, LabelsMixin, PresetMixin, MultiPlayerModel
+    InferenceMixin, AttributeCriticsMixin, LabelsMixin, PresetMixin, CriticGame
 ):
     """Conditional generation and attribute edits in a frozen VAE's latent space.
 
@@ -96,6 +96,10 @@ class LatentConstraints(
     edited = model.transform(my_faces, {"Smiling": 1}, method="optimize")
     ```
     """
+
+    opponent = "actor"
+    critic_metrics = ("real_accuracy", "fake_accuracy", "gradient_penalty")
+    opponent_metrics = ("distance",)
 
     def __init__(
         self,
@@ -215,30 +219,6 @@ class LatentConstraints(
         return self.vae.image_shape
 
     # -- training -----------------------------------------------------------------
-
-    def players(self) -> dict:
-        return {
-            "critic": self.critic.trainable_variables,
-            "actor": self.actor.trainable_variables,
-        }
-
-    def default_optimizers(self) -> dict:
-        return {
-            player: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
-            for player in ("critic", "actor")
-        }
-
-    def build_phases(self) -> list[Phase]:
-        return [
-            Phase(
-                "critic",
-                "critic",
-                self.critic_loss,
-                repeat=self.critic_steps,
-                metrics=("real_accuracy", "fake_accuracy", "gradient_penalty"),
-            ),
-            Phase("actor", "actor", self.actor_loss, metrics=("distance",)),
-        ]
 
     def _unpack(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
