@@ -1,20 +1,103 @@
-"""What every recipe does after training: measure, record, publish a preset.
+"""What the recipes share: their flag header, their record, their preset.
 
-Recipes import this module; the library itself defines no flags and knows
-nothing of recipes.
+Every training recipe defines the same flags (`define_training_flags`),
+records its run in the same metadata skeleton (`training_metadata`) and
+publishes the same way (`publish`: the preset, its figures, its model card).
+Each recipe keeps only what is its own: its model, its measurements and its
+card's text.
+
+Recipes import this module (recipes/ is on sys.path when one runs as a
+script); the library itself defines no flags and knows nothing of recipes.
+The functions below read the flags they define (`FLAGS.output`,
+`FLAGS.seed`, ...), so a recipe calls them after `app.run` parsed them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
+from absl import flags
+
+import keras_latent
+from keras_latent import datasets
+from keras_latent.images import save_image_grid
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FLAGS = flags.FLAGS
+# The flags that the functions below define belong to the recipe that calls
+# them, as if it defined them itself: `--help` lists a script's own flags.
+flags.disclaim_key_flags()
+
+
+# The flag header.
+
+
+def define_training_flags(
+    name: str | None,
+    data: str,
+    *,
+    epochs: int | None,
+    batch_size: int,
+    terse: bool = False,
+) -> flags.FlagValues:
+    """Defines the flags every training recipe has; returns absl's `FLAGS`.
+
+    `--data_dir`, `--output`, `--backup_dir`, `--epochs`, `--batch_size` and
+    `--seed`.
+
+    Args:
+        name: the preset the recipe publishes: `--output` defaults to
+            `zoo/<name>` and `--backup_dir` to `runs/<name>`. `None`:
+            `--output` is required and `--backup_dir` defaults to
+            `runs/<output name>`, which the recipe resolves.
+        data: what `--data_dir` holds, for its help text.
+        epochs: the default of `--epochs`, or `None` for a recipe that
+            defines `--epochs` itself, with its own help text.
+        batch_size: the default of `--batch_size`.
+        terse: whether `--output` and `--backup_dir` have the shorter help
+            texts of the classifier recipes. Defaults to `False`.
+    """
+    flags.DEFINE_string("data_dir", None, f"Folder with {data} (default: auto).")
+    flags.DEFINE_string(
+        "output",
+        name and f"zoo/{name}",
+        "Preset directory." if terse else "Preset directory to write.",
+        required=name is None,
+    )
+    if name is None:
+        backup_help = "Checkpoints (default: runs/<output name>)."
+    else:
+        backup_help = "Resume from." if terse else "Checkpoints to resume from."
+    flags.DEFINE_string("backup_dir", name and f"runs/{name}", backup_help)
+    if epochs is not None:
+        flags.DEFINE_integer("epochs", epochs, "Training epochs.")
+    flags.DEFINE_integer("batch_size", batch_size, "Batch size.")
+    flags.DEFINE_integer("seed", 0, "Random seed.")
+    return flags.FLAGS
+
+
+def define_sanity_figure_flags(judge: str) -> None:
+    """Defines `--judge` and `--num_samples` of the sanity figure."""
+    flags.DEFINE_string("judge", judge, "Classifier preset for the sanity figure.")
+    flags.DEFINE_integer("num_samples", 10000, "Samples judged for the sanity figure.")
+
+
+def define_card_only_flag() -> None:
+    """Defines `--card_only`, for a recipe that can rewrite its card alone."""
+    flags.DEFINE_bool(
+        "card_only", False, "Only rewrite the card of --output from its metadata.json."
+    )
+
+
+# The record of a run.
 
 
 class Stopwatch:
@@ -35,6 +118,10 @@ def command_line() -> str:
     return shlex.join(["python", str(script), *sys.argv[1:]])
 
 
+def hardware() -> str:
+    return f"{os.cpu_count()}-core {platform.machine()} CPU"
+
+
 def data_source(relative: str, data_dir: str | None) -> str:
     """Where a recipe read `relative` from, as its metadata records it.
 
@@ -42,8 +129,6 @@ def data_source(relative: str, data_dir: str | None) -> str:
     the default search or named explicitly), else the full path, so a rerun
     on other data does not claim the shared data.
     """
-    from keras_latent import datasets
-
     root = Path(data_dir).expanduser() if data_dir else datasets.default_data_dir()
     if root is None:
         return relative
@@ -53,12 +138,188 @@ def data_source(relative: str, data_dir: str | None) -> str:
     return str(root / relative)
 
 
-def transform_options(method: str, optimize_steps: int) -> dict:
-    """`LatentConstraints.transform`'s options for `method`.
+def read_from(description: str, relative: str) -> str:
+    """`"<description> from <where --data_dir's relative path is>"`."""
+    return f"{description} from {data_source(relative, FLAGS.data_dir)}"
 
-    Only `"optimize"` takes a step count; the actor rejects options.
+
+def fit(model, *data, **options):
+    """`model.fit` for `--epochs` epochs, resuming from `--backup_dir`.
+
+    Returns `(history, seconds)`: the `History` and the fit's wall time.
+    `data` and `options` (`batch_size`, `shuffle`, ...) go to `fit`.
     """
-    return {"steps": optimize_steps} if method == "optimize" else {}
+    clock = Stopwatch()
+    history = model.fit(
+        *data,
+        epochs=FLAGS.epochs,
+        verbose=2,
+        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
+        **options,
+    )
+    return history, clock.seconds()
+
+
+def mnist_floats():
+    """`(x_train, y_train, x_test, y_test)` of MNIST in `--data_dir`.
+
+    Images are float32 in [0, 1], labels the integer digits.
+    """
+    x_train, y_train = datasets.mnist_arrays("train", data_dir=FLAGS.data_dir)
+    x_test, y_test = datasets.mnist_arrays("test", data_dir=FLAGS.data_dir)
+    return (
+        x_train.astype("float32") / 255.0,
+        y_train,
+        x_test.astype("float32") / 255.0,
+        y_test,
+    )
+
+
+def mnist_provenance(num_train: int, num_test: int, report_note: str = "") -> dict:
+    """The `data` and `split` of metadata for a recipe on all of MNIST's train split.
+
+    Args:
+        num_train: train images.
+        num_test: test images the recipe reports on.
+        report_note: what follows the test split in `split["report"]`.
+            Defaults to `""`.
+    """
+    return {
+        "data": read_from(f"MNIST train ({num_train:,} images)", "mnist/mnist.npz"),
+        "split": {
+            "train": f"train (all {num_train:,})",
+            "report": f"test ({num_test:,}){report_note}",
+        },
+    }
+
+
+def top1_accuracy(model, x, y, images: str, label: str) -> dict:
+    """A classifier's top-1 accuracy on `(x, y)`, as a metric of the metadata.
+
+    Prints it as `"<label> accuracy: ..."`; `images` names the images in the
+    protocol.
+    """
+    accuracy = float((model.predict_proba(x).argmax(-1) == y).mean())
+    print(f"{label} accuracy: {accuracy:.4f}")
+    return {
+        "value": round(accuracy, 4),
+        "protocol": f"top-1 accuracy on the {len(x):,} {images} images",
+    }
+
+
+def epoch_steps(num_examples: int) -> int:
+    """Optimizer steps of `--epochs` epochs over `num_examples` in batches.
+
+    All epochs, also when a resumed fit ran only the last ones.
+    """
+    return FLAGS.epochs * int(np.ceil(num_examples / FLAGS.batch_size))
+
+
+def training_batches(load):
+    """`load`'s train split in shuffled `--batch_size` batches (seed `--seed`).
+
+    `load` is a `keras_latent.datasets` loader, e.g. `datasets.load_mnist`.
+    """
+    return load(
+        "train",
+        data_dir=FLAGS.data_dir,
+        batch_size=FLAGS.batch_size,
+        shuffle=True,
+        seed=FLAGS.seed,
+    )
+
+
+def final_logs(history) -> dict:
+    """The last epoch's training logs, rounded to 4 places."""
+    return {k: round(float(v[-1]), 4) for k, v in history.history.items()}
+
+
+# The order of the keys of a training recipe's metadata.json, as the
+# published presets have them.
+_METADATA_ORDER = (
+    "recipe",
+    "command",
+    "data",
+    "split",
+    "base_preset",
+    "judge",
+    "epochs",
+    "batch_size",
+    "steps",
+    "critic_updates",
+    "wall_time_s",
+    "reused_fit",
+    "hardware",
+    "attribute_critic_best_epoch_logs",
+    "final_train_logs",
+    "history",
+    "metrics",
+)
+
+
+def training_metadata(
+    recipe: str,
+    *,
+    data: str,
+    split: dict,
+    steps: int,
+    wall_time_s: float,
+    metrics: dict,
+    history=None,
+    full_history: bool = False,
+    **fields,
+) -> dict:
+    """The metadata skeleton of a training recipe, with the recipe's own fields.
+
+    Args:
+        recipe: the script's name, e.g. `"train_mnist_vae"`.
+        data: what the recipe trained on, and from where (`read_from`).
+        split: `{"train": ..., "report": ...}`: what it trained and reported on.
+        steps: optimizer steps of the whole training (`epoch_steps`).
+        wall_time_s: seconds of training (`Stopwatch.seconds`).
+        metrics: name -> `{"value": ..., "protocol": ...}`.
+        history: the `History` of `fit`, or `None`: its last epoch's logs are
+            recorded as `final_train_logs`. Defaults to `None`.
+        full_history: whether to record every epoch's logs too, as `history`.
+            Defaults to `False`.
+        **fields: `base_preset`, `judge`, `critic_updates`, `reused_fit` or
+            `attribute_critic_best_epoch_logs`, for the recipes that have them.
+    """
+    record = {
+        "recipe": f"recipes/{recipe}.py",
+        "command": command_line(),
+        "data": data,
+        "split": split,
+        "epochs": FLAGS.epochs,
+        "batch_size": FLAGS.batch_size,
+        "steps": steps,
+        "wall_time_s": wall_time_s,
+        "hardware": hardware(),
+        "metrics": metrics,
+        **fields,
+    }
+    if history is not None:
+        record["final_train_logs"] = final_logs(history)
+    if full_history:
+        record["history"] = {
+            k: [round(float(x), 4) for x in v] for k, v in history.history.items()
+        }
+    unknown = set(record) - set(_METADATA_ORDER)
+    if unknown:
+        raise TypeError(f"training_metadata() got unknown fields {sorted(unknown)}")
+    return {key: record[key] for key in _METADATA_ORDER if key in record}
+
+
+def finish_metadata(preset_dir, updates: dict) -> dict:
+    """Merges `updates` into the preset's metadata.json and returns it."""
+    path = Path(preset_dir) / "metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata.update(updates)
+    path.write_text(json.dumps(metadata, indent=2) + "\n")
+    return metadata
+
+
+# The sanity figure of class-conditional generators.
 
 
 def confident_class_shares(probabilities, threshold: float = 0.9) -> dict:
@@ -104,13 +365,40 @@ def shares_table(generated: dict, real: dict) -> str:
     return "\n".join(lines)
 
 
-def rounded(value):
-    """`value` with every float, however deeply nested in dicts, to 4 places."""
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return round(value, 4)
-    return value
+def sanity_figure(model, x_test) -> dict:
+    """`--judge` labels `--num_samples` samples of `model`, and `x_test`.
+
+    Returns the metric `judge_confident_share` of the metadata: the
+    `confident_class_shares` of the samples and of the real test images.
+    """
+    judge = keras_latent.from_preset(FLAGS.judge)
+    samples = model.generate(FLAGS.num_samples, seed=FLAGS.seed)
+    generated = confident_class_shares(judge.predict_proba(samples))
+    real = confident_class_shares(judge.predict_proba(x_test))
+    print(
+        f"confident share: samples {generated['confident_share']}, "
+        f"real {real['confident_share']}"
+    )
+    return {
+        "samples": generated,
+        "real_test": real,
+        "protocol": f"{FLAGS.num_samples} samples (seed {FLAGS.seed}) and "
+        f"the {len(x_test):,} test images labelled by the "
+        f"'{FLAGS.judge}' preset; "
+        "share of all images assigned to each class, and with p > 0.9",
+    }
+
+
+def sanity_figure_text(record: dict) -> str:
+    """The card's paragraph and table of a `sanity_figure` record."""
+    return (
+        f"Sanity figure: the independent `{FLAGS.judge}` labels "
+        f"{FLAGS.num_samples} samples:\n\n"
+        + shares_table(record["samples"], record["real_test"])
+    )
+
+
+# The published preset.
 
 
 def write_card(preset_dir, title: str, body: str, metadata: dict) -> None:
@@ -144,17 +432,51 @@ def write_card(preset_dir, title: str, body: str, metadata: dict) -> None:
     (preset_dir / "README.md").write_text("\n".join(lines) + "\n")
 
 
-def finish_metadata(preset_dir, updates: dict) -> dict:
-    """Merges `updates` into the preset's metadata.json and returns it."""
-    path = Path(preset_dir) / "metadata.json"
-    metadata = json.loads(path.read_text())
-    metadata.update(updates)
-    path.write_text(json.dumps(metadata, indent=2) + "\n")
-    return metadata
+def write_output_card(title: str, body: str) -> None:
+    """Writes the card of the preset in `--output`, from its metadata.json."""
+    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+    write_card(FLAGS.output, title, body, metadata)
 
 
-def hardware() -> str:
-    import os
-    import platform
+def save_grid(images, name: str, scale: int = 1) -> None:
+    """Saves `images` in 8 rows as `--output`/`name`, upscaled `scale` times."""
+    save_image_grid(images, f"{FLAGS.output}/{name}", rows=8, scale=scale)
 
-    return f"{os.cpu_count()}-core {platform.machine()} CPU"
+
+def publish(
+    model,
+    metadata: dict,
+    title: str | None = None,
+    body: str = "",
+    *,
+    samples: bool = False,
+    reconstructions=None,
+    scale: int = 1,
+    weights_dtype: str = "float32",
+) -> None:
+    """Writes the recipe's preset to `--output`: the model, figures and card.
+
+    Args:
+        model: the trained model.
+        metadata: the recipe's record (`training_metadata`), merged into the
+            one the library writes (backend, versions, parameter count).
+        title: the card's title, or `None` for a recipe that writes its card
+            itself (from the saved preset, as its `--card_only` does).
+            Defaults to `None`.
+        body: the card's text above "How it was trained". Defaults to `""`.
+        samples: whether to save `samples.png`, 64 samples (seed `--seed`).
+            Defaults to `False`.
+        reconstructions: `(images, their reconstructions)`, or `None`: saves
+            `reconstructions.png`, 32 of each. Defaults to `None`.
+        scale: how many times the figures are upscaled. Defaults to `1`.
+        weights_dtype: how the weights are stored. Defaults to `"float32"`.
+    """
+    model.save_to_preset(FLAGS.output, metadata=metadata, weights_dtype=weights_dtype)
+    if samples:
+        save_grid(model.generate(64, seed=FLAGS.seed), "samples.png", scale)
+    if reconstructions is not None:
+        images, recon = reconstructions
+        grid = np.concatenate([images[:32], recon[:32]])
+        save_grid(grid, "reconstructions.png", scale)
+    if title is not None:
+        write_output_card(title, body)

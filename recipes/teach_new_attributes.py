@@ -33,14 +33,14 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
+import lc_steps  # noqa: E402  (recipes/ is on sys.path when run as a script)
 import numpy as np  # noqa: E402
-import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
+import publishing  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
-from keras_latent.utils.inputs import predict_in_batches  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
@@ -80,9 +80,7 @@ flags.DEFINE_string(
 flags.DEFINE_integer("batch_size", 128, "Batch size of fit_actor.")
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of fit_actor.")
 flags.DEFINE_integer("num_edits", 100, "Val images edited per attribute.")
-flags.DEFINE_integer(
-    "optimize_steps", 300, "Adam steps of each transform(method='optimize')."
-)
+lc_steps.define_optimize_steps_flag()
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_enum(
     "weights_dtype", "float16", ["float16", "float32"], "Storage of the weights."
@@ -154,7 +152,7 @@ def edit_report(model, judge, x_val, y_val, names, method):
             {name: 1},
             method=method,
             return_latents=True,
-            **publishing.transform_options(method, FLAGS.optimize_steps),
+            **lc_steps.transform_options(method, FLAGS.optimize_steps),
         )
         z0 = model.encode_posteriors(x)["z_mean"]
         report[name] = {
@@ -180,16 +178,12 @@ def table1(model, judge, names):
         return None
     labels = datasets.celeba_label_vectors("test", names, FLAGS.data_dir)
     labels = labels.astype("float32")
-    z = np.random.default_rng(FLAGS.seed).standard_normal(
-        (len(labels), model.latent_dim), dtype="float32"
-    )
-    z_new = predict_in_batches(model.apply_actor, (z, labels), 512)
-    images = predict_in_batches(model.decode, z_new, 512)
+    z, z_new, images = lc_steps.conditional_samples(model, labels, FLAGS.seed)
     columns = [judge.class_names.index(n) for n in names]
     probabilities = judge.predict_proba(images)[:, columns]
     scores = metrics.attribute_scores(probabilities, labels, attribute_names=names)
     scores["zmse"] = metrics.latent_mse(z, z_new, model.latent_std)
-    return publishing.rounded(scores)
+    return lc_steps.rounded(scores)
 
 
 def edits_figure(model, x_val, y_val, names, path):
@@ -218,6 +212,39 @@ def edits_figure(model, x_val, y_val, names, path):
     return titles
 
 
+def protocol() -> str:
+    """The protocol of the metadata's numbers."""
+    return (
+        "val images annotated without the attribute (first "
+        f"{FLAGS.num_edits} per attribute) edited to have it; "
+        "judged_present: share the judge calls present "
+        "(threshold 0.5); critic_satisfied_after: the model's own "
+        "critics; pixel MSE and zMSE to the reconstruction "
+        "(posterior mean). table1: the judge on samples of the "
+        "new actor conditioned on the CelebA test partition's "
+        "label vectors (images held back), z ~ N(0, I), numpy "
+        f"seed {FLAGS.seed}."
+    )
+
+
+def fit_actor(model, posteriors, labels, names):
+    """Trains a new actor and realism critic on `names`; `(History, steps)`."""
+    backup = FLAGS.backup_dir or f"runs/{Path(FLAGS.output).name}_actor"
+    history = model.fit_actor(
+        posteriors,
+        labels,
+        attribute_names=names,
+        epochs=FLAGS.actor_epochs,
+        batch_size=FLAGS.batch_size,
+        optimizer=lc_steps.actor_critic_optimizers(),
+        shuffle=True,
+        verbose=2,
+        callbacks=[keras.callbacks.BackupAndRestore(backup)],
+    )
+    steps = FLAGS.actor_epochs * int(np.ceil(len(labels) / FLAGS.batch_size))
+    return history, steps
+
+
 def main(argv):
     del argv
     keras.utils.set_random_seed(FLAGS.seed)
@@ -240,47 +267,25 @@ def main(argv):
     posteriors = model.encode_posteriors(x_train)
     val_posteriors = model.encode_posteriors(x_val)
 
-    critic_history = model.fit_attribute_critic(
+    critic_history = lc_steps.fit_attribute_critic(
+        model,
         posteriors,
         y_train,
         names,
-        hidden_units=[int(u) for u in FLAGS.critic_units],
-        epochs=FLAGS.critic_epochs,
+        FLAGS.critic_units,
+        FLAGS.critic_epochs,
         validation_data=(val_posteriors, y_val),
-        verbose=2,
     )
-    best = int(np.argmin(critic_history.history["val_loss"]))
     report = {
-        "critic_best_epoch_logs": {
-            "epoch": best + 1,
-            **{k: round(float(v[best]), 4) for k, v in critic_history.history.items()},
-        },
+        "critic_best_epoch_logs": lc_steps.best_epoch_logs(critic_history),
         "optimize_edits": edit_report(model, judge, x_val, y_val, names, "optimize"),
     }
     logging.info("Optimisation edits: %s", report["optimize_edits"])
 
     steps = 0
     if FLAGS.actor_epochs > 0:
-        optimizers = {
-            p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
-            for p in ("critic", "actor")
-        }
-        backup = FLAGS.backup_dir or f"runs/{Path(FLAGS.output).name}_actor"
-        history = model.fit_actor(
-            posteriors,
-            y_actor,
-            attribute_names=actor_names,
-            epochs=FLAGS.actor_epochs,
-            batch_size=FLAGS.batch_size,
-            optimizer=optimizers,
-            shuffle=True,
-            verbose=2,
-            callbacks=[keras.callbacks.BackupAndRestore(backup)],
-        )
-        steps = FLAGS.actor_epochs * int(np.ceil(len(y_actor) / FLAGS.batch_size))
-        report["actor_final_train_logs"] = {
-            k: round(float(v[-1]), 4) for k, v in history.history.items()
-        }
+        history, steps = fit_actor(model, posteriors, y_actor, actor_names)
+        report["actor_final_train_logs"] = publishing.final_logs(history)
         amortised = [n for n in names if n in actor_names]
         report["actor_edits"] = edit_report(
             model, judge, x_val, y_val, amortised, "actor"
@@ -304,26 +309,9 @@ def main(argv):
         "wall_time_s": clock.seconds(),
         "hardware": publishing.hardware(),
         "edits_png_columns": titles,
-        "metrics": {
-            "new_attributes": {
-                "value": report,
-                "protocol": (
-                    "val images annotated without the attribute (first "
-                    f"{FLAGS.num_edits} per attribute) edited to have it; "
-                    "judged_present: share the judge calls present "
-                    "(threshold 0.5); critic_satisfied_after: the model's own "
-                    "critics; pixel MSE and zMSE to the reconstruction "
-                    "(posterior mean). table1: the judge on samples of the "
-                    "new actor conditioned on the CelebA test partition's "
-                    "label vectors (images held back), z ~ N(0, I), numpy "
-                    f"seed {FLAGS.seed}."
-                ),
-            }
-        },
+        "metrics": {"new_attributes": {"value": report, "protocol": protocol()}},
     }
-    model.save_to_preset(
-        FLAGS.output, metadata=metadata, weights_dtype=FLAGS.weights_dtype
-    )
+    publishing.publish(model, metadata, weights_dtype=FLAGS.weights_dtype)
     logging.info("Wrote %s", FLAGS.output)
 
 

@@ -21,14 +21,10 @@ import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
 from keras_latent.models import ImageClassifier  # noqa: E402
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", None, "Folder with celeba64/ (default: auto).")
-flags.DEFINE_string("output", "zoo/celeba_attribute_classifier", "Preset directory.")
-flags.DEFINE_string("backup_dir", "runs/celeba_attribute_classifier", "Resume from.")
-flags.DEFINE_integer("epochs", 10, "Training epochs.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
+FLAGS = publishing.define_training_flags(
+    "celeba_attribute_classifier", "celeba64/", epochs=10, batch_size=64, terse=True
+)
 flags.DEFINE_list("filters", ["16", "32", "64"], "Channels of the conv blocks.")
-flags.DEFINE_integer("seed", 0, "Random seed.")
 
 
 def main(argv):
@@ -41,13 +37,7 @@ def main(argv):
 
     # Face attributes do not change under a horizontal flip.
     train = (
-        datasets.load_celeba(
-            "train",
-            data_dir=FLAGS.data_dir,
-            batch_size=FLAGS.batch_size,
-            shuffle=True,
-            seed=FLAGS.seed,
-        )
+        publishing.training_batches(datasets.load_celeba)
         .map(lambda x, a: (tf.image.random_flip_left_right(x, seed=FLAGS.seed), a))
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -64,15 +54,32 @@ def main(argv):
         loss="binary_crossentropy",
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
-    clock = publishing.Stopwatch()
-    model.fit(
-        train,
-        epochs=FLAGS.epochs,
-        verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
-    )
-    wall = clock.seconds()
+    _, wall = publishing.fit(model, train)
 
+    val_metrics = measure(model, names, a_train, x_val, a_val)
+    metadata = publishing.training_metadata(
+        "train_celeba_attribute_classifier",
+        data=publishing.read_from(
+            f"CelebA 64x64 train ({len(x_train):,} images)", "celeba64"
+        ),
+        split={
+            "train": "official train",
+            "report": f"official val ({len(x_val):,})",
+        },
+        steps=publishing.epoch_steps(len(x_train)),
+        wall_time_s=wall,
+        metrics=val_metrics,
+    )
+    publishing.publish(
+        model,
+        metadata,
+        "celeba_attribute_classifier",
+        card_body(val_metrics, len(x_train), len(x_val)),
+    )
+
+
+def measure(model, names, a_train, x_val, a_val) -> dict:
+    """The val metrics: mean accuracy and F1, per attribute, and the baseline."""
     probabilities = model.predict_proba(x_val)
     scores = metrics.attribute_scores(probabilities, a_val, attribute_names=names)
     # The baseline always answers the attribute's majority value in train.
@@ -88,56 +95,42 @@ def main(argv):
     }
     mean_accuracy = float(accuracy.mean())
     print(f"val accuracy {mean_accuracy:.4f} (majority {baseline.mean():.4f})")
-
-    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
-    metadata = {
-        "recipe": "recipes/train_celeba_attribute_classifier.py",
-        "command": publishing.command_line(),
-        "data": f"CelebA 64x64 train ({len(x_train):,} images) from "
-        + publishing.data_source("celeba64", FLAGS.data_dir),
-        "split": {
-            "train": "official train",
-            "report": f"official val ({len(x_val):,})",
+    return {
+        "val_mean_accuracy": {
+            "value": round(mean_accuracy, 4),
+            "protocol": "mean over the 40 attributes of the accuracy at p > 0.5 "
+            f"on the {len(x_val):,} official val images",
         },
-        "epochs": FLAGS.epochs,
-        "batch_size": FLAGS.batch_size,
-        "steps": steps,
-        "wall_time_s": wall,
-        "hardware": publishing.hardware(),
-        "metrics": {
-            "val_mean_accuracy": {
-                "value": round(mean_accuracy, 4),
-                "protocol": "mean over the 40 attributes of the accuracy at p > 0.5 "
-                f"on the {len(x_val):,} official val images",
-            },
-            "val_majority_baseline": {
-                "value": round(float(baseline.mean()), 4),
-                "protocol": "mean over the 40 attributes of the val accuracy of "
-                "always answering the attribute's majority value in train",
-            },
-            "val_mean_f1": {
-                "value": round(float(scores["f1"]), 4),
-                "protocol": "macro F1 over the 40 attributes on val, p > 0.5",
-            },
-            "val_per_attribute": {
-                "values": per_attribute,
-                "protocol": f"accuracy at p > 0.5 on the {len(x_val):,} val "
-                "images, next to the majority-value baseline",
-            },
+        "val_majority_baseline": {
+            "value": round(float(baseline.mean()), 4),
+            "protocol": "mean over the 40 attributes of the val accuracy of "
+            "always answering the attribute's majority value in train",
+        },
+        "val_mean_f1": {
+            "value": round(float(scores["f1"]), 4),
+            "protocol": "macro F1 over the 40 attributes on val, p > 0.5",
+        },
+        "val_per_attribute": {
+            "values": per_attribute,
+            "protocol": f"accuracy at p > 0.5 on the {len(x_val):,} val "
+            "images, next to the majority-value baseline",
         },
     }
-    model.save_to_preset(FLAGS.output, metadata=metadata)
-    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+
+
+def card_body(val_metrics: dict, num_train: int, num_val: int) -> str:
     rows = "\n".join(
         f"| {name} | {v['val_accuracy']:.3f} | {v['majority_baseline']:.3f} |"
-        for name, v in per_attribute.items()
+        for name, v in val_metrics["val_per_attribute"]["values"].items()
     )
-    body = f"""
+    mean_accuracy = val_metrics["val_mean_accuracy"]["value"]
+    baseline = val_metrics["val_majority_baseline"]["value"]
+    return f"""
 A convolutional classifier of the 40 CelebA attributes at 64×64 (conv blocks
 of {", ".join(FLAGS.filters)} channels, a 256-unit dense layer, 40 sigmoids). It
 is the zoo's independent judge of generated and edited faces: it never sees
-generated images in training. It was trained on the {len(x_train):,} train images of
-the packed subset (horizontal flips), and it is reported on the {len(x_val):,} val
+generated images in training. It was trained on the {num_train:,} train images of
+the packed subset (horizontal flips), and it is reported on the {num_val:,} val
 images.
 
 ```python
@@ -145,7 +138,7 @@ judge = keras_latent.from_preset("celeba_attribute_classifier")
 probabilities = judge.predict_proba(faces)  # (n, 40), judge.class_names
 ```
 
-Mean val accuracy: **{mean_accuracy:.4f}**, against {baseline.mean():.4f} for always
+Mean val accuracy: **{mean_accuracy:.4f}**, against {baseline:.4f} for always
 answering the majority value.
 
 Limits: the training set is a 7.8% subset of CelebA that is dominated by a
@@ -156,7 +149,6 @@ baseline.
 |---|---|---|
 {rows}
 """
-    publishing.write_card(FLAGS.output, "celeba_attribute_classifier", body, metadata)
 
 
 if __name__ == "__main__":

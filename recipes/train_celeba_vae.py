@@ -4,9 +4,9 @@
     python recipes/train_celeba_vae.py --card_only   # only rewrite its card
 
 A convolutional VAE on the 64x64 CelebA subset with the sharp Gaussian decoder
-of Latent Constraints (σ_x = 0.1, SPEC §1). The training set is doubled with
-horizontal flips. Every figure is measured on the val split. Resumes from
-`--backup_dir` if a run was interrupted.
+of Latent Constraints (σ_x = 0.1; docs/models.md, "VAE"). The training set is
+doubled with horizontal flips. Every figure is measured on the val split.
+Resumes from `--backup_dir` if a run was interrupted.
 """
 
 import os
@@ -20,25 +20,19 @@ from absl import app, flags  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets  # noqa: E402
-from keras_latent.images import save_image_grid  # noqa: E402
 from keras_latent.models import VAE  # noqa: E402
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", None, "Folder with celeba64/ (default: auto).")
-flags.DEFINE_string("output", "zoo/celeba_vae", "Preset directory to write.")
-flags.DEFINE_string("backup_dir", "runs/celeba_vae", "Checkpoints to resume from.")
+FLAGS = publishing.define_training_flags(
+    "celeba_vae", "celeba64/", epochs=None, batch_size=64
+)
 flags.DEFINE_integer("epochs", 40, "Training epochs over the flip-doubled set.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("latent_dim", 256, "Latent dimension.")
 flags.DEFINE_list("filters", ["24", "48", "96", "192"], "Encoder channels.")
 flags.DEFINE_float("decoder_sigma", 0.1, "σ_x of the Gaussian decoder.")
 flags.DEFINE_float("learning_rate", 1e-3, "Initial Adam learning rate.")
 flags.DEFINE_float("final_learning_rate", 1e-4, "Learning rate at the end (cosine).")
-flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_integer("limit", None, "Use only this many train images (smoke runs).")
-flags.DEFINE_bool(
-    "card_only", False, "Only rewrite the card of --output from its metadata.json."
-)
+publishing.define_card_only_flag()
 
 
 def main(argv):
@@ -62,29 +56,50 @@ def main(argv):
         decoder_sigma=FLAGS.decoder_sigma,
         seed=FLAGS.seed,
     )
-    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
+    steps = publishing.epoch_steps(len(x_train))
     schedule = keras.optimizers.schedules.CosineDecay(
         FLAGS.learning_rate,
         decay_steps=steps,
         alpha=FLAGS.final_learning_rate / FLAGS.learning_rate,
     )
     model.compile(optimizer=keras_latent.optimizers.Adam(schedule))
-    clock = publishing.Stopwatch()
-    history = model.fit(
+    history, wall = publishing.fit(
+        model,
         x_train,
-        epochs=FLAGS.epochs,
         batch_size=FLAGS.batch_size,
         shuffle=True,
         validation_data=(x_val,),
-        verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
     )
-    wall = clock.seconds()
     # BackupAndRestore deletes its checkpoint when fit ends: keep the weights
     # until the preset is written, so a failure below loses no training.
     os.makedirs(FLAGS.backup_dir, exist_ok=True)
     model.save_weights(os.path.join(FLAGS.backup_dir, "trained.weights.h5"))
 
+    metrics, reconstructions = val_metrics(model, x_val)
+    metadata = publishing.training_metadata(
+        "train_celeba_vae",
+        data=publishing.read_from(
+            f"CelebA 64x64 train split ({num_train:,} images, doubled with "
+            "horizontal flips)",
+            "celeba64/train.npz",
+        ),
+        split={
+            "train": f"train ({num_train:,} + flips)",
+            "report": f"val ({len(x_val):,})",
+        },
+        steps=steps,
+        wall_time_s=wall,
+        history=history,
+        metrics=metrics,
+    )
+    publishing.publish(
+        model, metadata, samples=True, reconstructions=(x_val, reconstructions)
+    )
+    write_card()
+
+
+def val_metrics(model, x_val):
+    """`(metrics, reconstructions)`: ELBO, bits per dimension and MSE on val."""
     neg_elbo = np.concatenate(
         [
             keras.ops.convert_to_numpy(model.negative_elbo(x_val[i : i + 260]))
@@ -95,53 +110,24 @@ def main(argv):
     mse = float(np.mean((reconstructions - x_val) ** 2))
     bits_per_dim = float(neg_elbo.mean() / (np.log(2) * x_val[0].size))
     print(f"val ELBO {-neg_elbo.mean():.1f} nats; reconstruction MSE {mse:.5f}")
-
-    metadata = {
-        "recipe": "recipes/train_celeba_vae.py",
-        "command": publishing.command_line(),
-        "data": f"CelebA 64x64 train split ({num_train:,} images, doubled with "
-        "horizontal flips) from "
-        + publishing.data_source("celeba64/train.npz", FLAGS.data_dir),
-        "split": {
-            "train": f"train ({num_train:,} + flips)",
-            "report": f"val ({len(x_val):,})",
+    metrics = {
+        "val_elbo_nats": {
+            "value": round(float(-neg_elbo.mean()), 1),
+            "protocol": "mean ELBO per image (Gaussian decoder, sigma_x "
+            f"{FLAGS.decoder_sigma}, constants included, beta=1) over the "
+            f"{len(x_val):,} val images, one z sample each",
         },
-        "epochs": FLAGS.epochs,
-        "batch_size": FLAGS.batch_size,
-        "steps": steps,
-        "wall_time_s": wall,
-        "hardware": publishing.hardware(),
-        "final_train_logs": {
-            k: round(float(v[-1]), 4) for k, v in history.history.items()
+        "val_bits_per_dim": {
+            "value": round(bits_per_dim, 3),
+            "protocol": "-ELBO / (64*64*3 * ln 2), same pass as val_elbo_nats",
         },
-        "metrics": {
-            "val_elbo_nats": {
-                "value": round(float(-neg_elbo.mean()), 1),
-                "protocol": "mean ELBO per image (Gaussian decoder, sigma_x "
-                f"{FLAGS.decoder_sigma}, constants included, beta=1) over the "
-                f"{len(x_val):,} val images, one z sample each",
-            },
-            "val_bits_per_dim": {
-                "value": round(bits_per_dim, 3),
-                "protocol": "-ELBO / (64*64*3 * ln 2), same pass as val_elbo_nats",
-            },
-            "val_reconstruction_mse": {
-                "value": round(mse, 5),
-                "protocol": "mean squared error of posterior-mean reconstructions "
-                f"of the {len(x_val):,} val images, pixels in [0, 1]",
-            },
+        "val_reconstruction_mse": {
+            "value": round(mse, 5),
+            "protocol": "mean squared error of posterior-mean reconstructions "
+            f"of the {len(x_val):,} val images, pixels in [0, 1]",
         },
     }
-    model.save_to_preset(FLAGS.output, metadata=metadata)
-    save_image_grid(
-        model.generate(64, seed=FLAGS.seed), f"{FLAGS.output}/samples.png", rows=8
-    )
-    save_image_grid(
-        np.concatenate([x_val[:32], reconstructions[:32]]),
-        f"{FLAGS.output}/reconstructions.png",
-        rows=8,
-    )
-    write_card()
+    return metrics, reconstructions
 
 
 def write_card():

@@ -23,14 +23,10 @@ import keras_latent  # noqa: E402
 from keras_latent import datasets  # noqa: E402
 from keras_latent.models import ImageClassifier  # noqa: E402
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("data_dir", None, "Folder with cifar10_subset/ (default: auto).")
-flags.DEFINE_string("output", "zoo/cifar10_classifier", "Preset directory.")
-flags.DEFINE_string("backup_dir", "runs/cifar10_classifier", "Resume from.")
-flags.DEFINE_integer("epochs", 30, "Training epochs.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
+FLAGS = publishing.define_training_flags(
+    "cifar10_classifier", "cifar10_subset/", epochs=30, batch_size=64, terse=True
+)
 flags.DEFINE_integer("held_out_per_class", 50, "Last images of each class held out.")
-flags.DEFINE_integer("seed", 0, "Random seed.")
 
 CLASS_NAMES = (
     "airplane",
@@ -85,18 +81,7 @@ def save_checkpoint(model, epochs_done):
 def main(argv):
     del argv
     keras.utils.set_random_seed(FLAGS.seed)
-    x, y = datasets.cifar10_arrays("train", data_dir=FLAGS.data_dir)
-    x = x.astype("float32") / 255.0
-    held_out = np.zeros(len(y), bool)
-    for k in range(10):
-        held_out[np.flatnonzero(y == k)[-FLAGS.held_out_per_class :]] = True
-    x_train, y_train, x_val, y_val = (
-        x[~held_out],
-        y[~held_out],
-        x[held_out],
-        y[held_out],
-    )
-
+    x_train, y_train, x_val, y_val = load_split()
     model = ImageClassifier(
         image_shape=(32, 32, 3),
         class_names=CLASS_NAMES,
@@ -130,43 +115,32 @@ def main(argv):
     wall = clock.seconds()
     # Like BackupAndRestore: a finished run leaves no checkpoint behind.
     shutil.rmtree(FLAGS.backup_dir, ignore_errors=True)
-    accuracy = float((model.predict_proba(x_val).argmax(-1) == y_val).mean())
-    print(f"held-out accuracy: {accuracy:.4f}")
+    accuracy = publishing.top1_accuracy(
+        model, x_val, y_val, "held-out subset", "held-out"
+    )
 
-    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
-    metadata = {
-        "recipe": "recipes/train_cifar10_classifier.py",
-        "command": publishing.command_line(),
-        "data": f"CIFAR-10 JPEG subset ({len(x_train):,} train images) from "
-        + publishing.data_source("cifar10_subset", FLAGS.data_dir),
-        "split": {
-            "train": f"subset minus the last {FLAGS.held_out_per_class} images "
+    held_out = FLAGS.held_out_per_class
+    metadata = publishing.training_metadata(
+        "train_cifar10_classifier",
+        data=publishing.read_from(
+            f"CIFAR-10 JPEG subset ({len(x_train):,} train images)", "cifar10_subset"
+        ),
+        split={
+            "train": f"subset minus the last {held_out} images "
             f"of each class ({len(x_train):,})",
-            "report": f"the last {FLAGS.held_out_per_class} images of each class "
-            f"({len(x_val):,})",
+            "report": f"the last {held_out} images of each class ({len(x_val):,})",
         },
-        "epochs": FLAGS.epochs,
-        "batch_size": FLAGS.batch_size,
-        "steps": steps,
-        "wall_time_s": wall,
-        "hardware": publishing.hardware(),
-        "metrics": {
-            "held_out_accuracy": {
-                "value": round(accuracy, 4),
-                "protocol": f"top-1 accuracy on the {len(x_val):,} held-out subset "
-                "images",
-            }
-        },
-    }
-    model.save_to_preset(FLAGS.output, metadata=metadata)
-    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+        steps=publishing.epoch_steps(len(x_train)),
+        wall_time_s=wall,
+        metrics={"held_out_accuracy": accuracy},
+    )
     body = f"""
 A small convolutional CIFAR-10 classifier (conv blocks of 32, 64 and 128
 channels). It is the judge and feature network for CIFAR-10 models inside the
 zoo.
 
-Held-out accuracy: **{accuracy:.4f}** on {len(x_val):,} images (the last
-{FLAGS.held_out_per_class} of each class).
+Held-out accuracy: **{accuracy["value"]:.4f}** on {len(x_val):,} images (the last
+{held_out} of each class).
 
 Limits: it was trained on {len(x_train):,} images, {len(x_train) / 50_000:.0%} of
 CIFAR-10's train set, and those
@@ -175,7 +149,17 @@ features are far from an ImageNet-scale network's. Numbers computed with it
 compare models inside the zoo only; they are not comparable to published
 CIFAR-10 FID or IS.
 """
-    publishing.write_card(FLAGS.output, "cifar10_classifier", body, metadata)
+    publishing.publish(model, metadata, "cifar10_classifier", body)
+
+
+def load_split():
+    """`(x_train, y_train, x_val, y_val)`: the last images of each class held out."""
+    x, y = datasets.cifar10_arrays("train", data_dir=FLAGS.data_dir)
+    x = x.astype("float32") / 255.0
+    held_out = np.zeros(len(y), bool)
+    for k in range(10):
+        held_out[np.flatnonzero(y == k)[-FLAGS.held_out_per_class :]] = True
+    return x[~held_out], y[~held_out], x[held_out], y[held_out]
 
 
 if __name__ == "__main__":

@@ -19,14 +19,16 @@ on the conditioning attributes, then the realism critic and actor with
 `fit`. `--ablation_distance_weight` trains one more actor-critic pair for
 each λ_dist it lists, for the card's comparison (they are not published).
 
-Measured (SPEC §2, LC Table 1 protocol): the independent judge preset
-classifies images generated for the label vectors of the evaluation
-partition (CelebA: the official test partition's annotations, whose images
-are held back; MNIST: the test labels), next to the judge on real images
-(CelebA val; MNIST test), and zMSE. CelebA also reports actor and
-optimisation edits of val faces, and attributes taught after training.
+Measured with LC Table 1's protocol (docs/models.md, "Metrics and their
+protocol"): the independent judge preset classifies images generated for the
+label vectors of the evaluation partition (CelebA: the official test
+partition's annotations, whose images are held back; MNIST: the test labels),
+next to the judge on real images (CelebA val; MNIST test), and zMSE. CelebA
+also reports actor and optimisation edits of val faces, and attributes taught
+after training.
 """
 
+import collections
 import json
 import os
 import types
@@ -35,8 +37,9 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
+import lc_steps  # noqa: E402  (recipes/ is on sys.path when run as a script)
 import numpy as np  # noqa: E402
-import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
+import publishing  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 import keras_latent  # noqa: E402
@@ -62,21 +65,19 @@ DEFAULTS = {
     "mnist": {"base": "mnist_vae", "judge": "mnist_classifier"},
 }
 
-FLAGS = flags.FLAGS
+FLAGS = publishing.define_training_flags(
+    None, "the datasets", epochs=None, batch_size=128
+)
+flags.DEFINE_integer("epochs", 20, "Actor-critic epochs over the training latents.")
 flags.DEFINE_enum("dataset", "celeba", ["celeba", "mnist"], "Which preset to train.")
-flags.DEFINE_string("data_dir", None, "Folder with the datasets (default: auto).")
 flags.DEFINE_string("base", None, "Frozen VAE preset (default: per dataset).")
 flags.DEFINE_string("judge", None, "Independent judge preset (default: per dataset).")
-flags.DEFINE_string("output", None, "Preset directory to write.", required=True)
-flags.DEFINE_string("backup_dir", None, "Checkpoints (default: runs/<output name>).")
 flags.DEFINE_list("attributes", CELEBA_ATTRIBUTES, "CelebA conditioning attributes.")
 flags.DEFINE_list(
     "new_attributes",
     ["Wearing_Lipstick", "Wavy_Hair"],
     "CelebA attributes taught after training with fit_attribute_critic.",
 )
-flags.DEFINE_integer("epochs", 20, "Actor-critic epochs over the training latents.")
-flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_list("critic_units", ["512"] * 4, "Hidden widths of D(z, y).")
 flags.DEFINE_list("actor_units", ["512"] * 4, "Hidden widths of G(z, y).")
 flags.DEFINE_list("attribute_critic_units", ["512", "512"], "Widths of D_attr.")
@@ -96,34 +97,74 @@ flags.DEFINE_list(
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
 flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
-flags.DEFINE_integer(
-    "optimize_steps", 300, "Adam steps of each transform(method='optimize')."
-)
-flags.DEFINE_integer("seed", 0, "Random seed.")
+lc_steps.define_optimize_steps_flag()
 flags.DEFINE_enum(
     "weights_dtype",
     "float16",
     ["float16", "float32"],
     "Storage of the preset's weights (metrics use the float32 weights in memory).",
 )
-flags.DEFINE_bool(
-    "card_only", False, "Only rewrite the card of --output from its metadata.json."
-)
+publishing.define_card_only_flag()
+
+# Images are floats in [0, 1]; `real` are the judge's real images (CelebA
+# val, MNIST test), `eval_labels` the label vectors samples are generated for.
+Data = collections.namedtuple("Data", "x_train y_train x_real y_real eval_labels names")
 
 
-def load_data():
-    """`(x_train, y_train, x_real, y_real, eval_labels, names)`, floats in [0,1]."""
+def load_data() -> Data:
+    """The recipe's arrays, as float32."""
     if FLAGS.dataset == "celeba":
         names = list(FLAGS.attributes)
         x, y, _ = datasets.celeba_arrays("train", names, data_dir=FLAGS.data_dir)
         xv, yv, _ = datasets.celeba_arrays("val", names, data_dir=FLAGS.data_dir)
         eval_labels = datasets.celeba_label_vectors("test", names, FLAGS.data_dir)
-        return x / 255.0, y, xv / 255.0, yv, eval_labels.astype("float32"), names
-    names = [str(d) for d in range(10)]
-    x, y = datasets.mnist_arrays("train", data_dir=FLAGS.data_dir)
-    xt, yt = datasets.mnist_arrays("test", data_dir=FLAGS.data_dir)
-    eye = np.eye(10, dtype="float32")
-    return x / 255.0, eye[y], xt / 255.0, eye[yt], eye[yt], names
+        arrays = x / 255.0, y, xv / 255.0, yv, eval_labels.astype("float32")
+    else:
+        names = [str(d) for d in range(10)]
+        x, y = datasets.mnist_arrays("train", data_dir=FLAGS.data_dir)
+        xt, yt = datasets.mnist_arrays("test", data_dir=FLAGS.data_dir)
+        eye = np.eye(10, dtype="float32")
+        arrays = x / 255.0, eye[y], xt / 255.0, eye[yt], eye[yt]
+    x_train, y_train, x_real, y_real, eval_labels = arrays
+    return Data(
+        x_train.astype("float32"),
+        y_train.astype("float32"),
+        x_real.astype("float32"),
+        y_real,
+        eval_labels,
+        names,
+    )
+
+
+class Judge:
+    """The independent judge preset, read in the conditioning attributes."""
+
+    def __init__(self, name, names):
+        self.model = keras_latent.from_preset(name)
+        self.names = names
+        self.columns = (
+            list(range(10))
+            if FLAGS.dataset == "mnist"
+            else [self.model.class_names.index(n) for n in names]
+        )
+
+    def probabilities(self, images):
+        return self.model.predict_proba(images)[:, self.columns]
+
+    def present(self, images, name):
+        """The judge's probability of `name`, any attribute it knows."""
+        column = self.model.class_names.index(name)
+        return self.model.predict_proba(images)[:, column]
+
+    def scores(self, images, labels):
+        probabilities = self.probabilities(images)
+        if FLAGS.dataset == "mnist":
+            accuracy = float(np.mean(probabilities.argmax(1) == labels.argmax(1)))
+            return {"accuracy": round(accuracy, 4)}
+        scores = metrics.attribute_scores(
+            probabilities, labels, attribute_names=self.names
+        )
+        return lc_steps.rounded(scores)
 
 
 def build_model(base, names, distance_weight):
@@ -170,11 +211,7 @@ def train(model, posteriors, y_train, backup_dir):
             wall_time_s=saved.get("wall_time_s"),
             reused_from=str(finished),
         )
-    optimizers = {
-        p: keras.optimizers.Adam(FLAGS.learning_rate, beta_1=0.0, beta_2=0.9)
-        for p in ("critic", "actor")
-    }
-    model.compile(optimizer=optimizers)
+    model.compile(optimizer=lc_steps.actor_critic_optimizers())
     clock = publishing.Stopwatch()
     history = model.fit(
         posteriors,
@@ -195,50 +232,42 @@ def train(model, posteriors, y_train, backup_dir):
     return history
 
 
-def judge_columns(judge, names):
-    if FLAGS.dataset == "mnist":
-        return list(range(10))
-    return [judge.class_names.index(n) for n in names]
-
-
-def conditional_samples(model, labels, seed):
-    """Actor outputs for prior samples: `(z, z', images)`."""
-    z = np.random.default_rng(seed).standard_normal(
-        (len(labels), model.latent_dim), dtype="float32"
-    )
-    z_new = predict_in_batches(model.apply_actor, (z, labels.astype("float32")), 512)
-    return z, z_new, predict_in_batches(model.decode, z_new, 512)
-
-
-def judged_scores(judge, columns, images, labels, names):
-    probabilities = judge.predict_proba(images)[:, columns]
-    if FLAGS.dataset == "mnist":
-        accuracy = float(np.mean(probabilities.argmax(1) == labels.argmax(1)))
-        return {"accuracy": round(accuracy, 4)}
-    scores = metrics.attribute_scores(probabilities, labels, attribute_names=names)
-    return publishing.rounded(scores)
-
-
-def table1(model, judge, columns, eval_labels, names):
-    z, z_new, images = conditional_samples(model, eval_labels, FLAGS.seed)
+def table1(model, judge, eval_labels):
+    z, z_new, images = lc_steps.conditional_samples(model, eval_labels, FLAGS.seed)
     prior_images = predict_in_batches(model.decode, z, 512)
     return {
-        "actor": judged_scores(judge, columns, images, eval_labels, names),
-        "prior_without_actor": judged_scores(
-            judge, columns, prior_images, eval_labels, names
-        ),
+        "actor": judge.scores(images, eval_labels),
+        "prior_without_actor": judge.scores(prior_images, eval_labels),
         "zmse": round(metrics.latent_mse(z, z_new, model.latent_std), 4),
     }
 
 
-def edit_report(model, judge, columns, x_val, y_val, names, method, count):
+def table1_results(model, judge, data, posteriors):
+    """LC Table 1 of the model, and of one more pair per ablation λ_dist."""
+    results = {
+        "real": judge.scores(data.x_real, data.y_real),
+        f"lambda_dist={FLAGS.distance_weight:g}": table1(
+            model, judge, data.eval_labels
+        ),
+    }
+    for index, weight in enumerate(float(w) for w in FLAGS.ablation_distance_weight):
+        ablation = build_model(model.vae, data.names, weight)
+        ablation.compute_statistics(posteriors, data.y_train)
+        suffix = "_ablation" if index == 0 else f"_ablation{index + 1}"
+        train(ablation, posteriors, data.y_train, backup_dir() + suffix)
+        results[f"lambda_dist={weight:g}"] = table1(ablation, judge, data.eval_labels)
+    print(results)
+    return results
+
+
+def edit_report(model, judge, data, method, count):
     """Flips each attribute of val faces; judge success and identity."""
-    x = x_val[:count]
+    x = data.x_real[:count]
     recon = model.reconstruct(x)
     z0 = model.encode_posteriors(x)["z_mean"]
     report, pixel, latent = {}, [], []
-    for i, name in enumerate(names):
-        target = 1 - y_val[:count, i]
+    for i, name in enumerate(data.names):
+        target = 1 - data.y_real[:count, i]
         edited = np.empty_like(x)
         z_edit = np.empty_like(z0)
         for value in (0, 1):
@@ -250,9 +279,9 @@ def edit_report(model, judge, columns, x_val, y_val, names, method, count):
                 {name: value},
                 method=method,
                 return_latents=True,
-                **publishing.transform_options(method, FLAGS.optimize_steps),
+                **lc_steps.transform_options(method, FLAGS.optimize_steps),
             )
-        p = judge.predict_proba(edited)[:, columns[i]]
+        p = judge.probabilities(edited)[:, i]
         success = float(np.mean((p > 0.5) == (target == 1)))
         pixel.append(float(np.mean((edited - recon) ** 2)))
         latent.append(metrics.latent_mse(z0, z_edit, model.latent_std))
@@ -265,22 +294,35 @@ def edit_report(model, judge, columns, x_val, y_val, names, method, count):
     return report
 
 
+def edit_reports(model, judge, data) -> dict:
+    """Actor and optimisation edits of val faces (CelebA only, else `{}`)."""
+    if FLAGS.dataset != "celeba":
+        return {}
+    edits = {
+        "actor": edit_report(model, judge, data, "actor", FLAGS.num_edits),
+        "optimize": edit_report(
+            model, judge, data, "optimize", FLAGS.num_optimize_edits
+        ),
+    }
+    print(edits)
+    return edits
+
+
 def new_attribute_report(model, judge, x_train, x_val, count):
     """Teaches attributes outside the conditioning set; optimisation edits."""
     names = list(FLAGS.new_attributes)
     _, y_new, _ = datasets.celeba_arrays("train", names, data_dir=FLAGS.data_dir)
     _, yv_new, _ = datasets.celeba_arrays("val", names, data_dir=FLAGS.data_dir)
-    posteriors = model.encode_posteriors(x_train)
-    history = model.fit_attribute_critic(
-        posteriors,
+    history = lc_steps.fit_attribute_critic(
+        model,
+        model.encode_posteriors(x_train),
         y_new,
         names,
-        hidden_units=[int(u) for u in FLAGS.attribute_critic_units],
-        epochs=FLAGS.attribute_critic_epochs,
+        FLAGS.attribute_critic_units,
+        FLAGS.attribute_critic_epochs,
         validation_data=(model.encode_posteriors(x_val), yv_new),
-        verbose=2,
     )
-    report = {"critic_val_accuracy": best_epoch_logs(history)["val_accuracy"]}
+    report = {"critic_val_accuracy": lc_steps.best_epoch_logs(history)["val_accuracy"]}
     for i, name in enumerate(names):
         rows = np.where(yv_new[:, i] == 0)[0][:count]
         edited = model.transform(
@@ -289,8 +331,8 @@ def new_attribute_report(model, judge, x_train, x_val, count):
             method="optimize",
             steps=FLAGS.optimize_steps,
         )
-        p = judge.predict_proba(edited)[:, judge.class_names.index(name)]
-        before = judge.predict_proba(x_val[rows])[:, judge.class_names.index(name)]
+        p = judge.present(edited, name)
+        before = judge.present(x_val[rows], name)
         report[name] = {
             "images": int(len(rows)),
             "judged_present_before": round(float(np.mean(before > 0.5)), 4),
@@ -299,11 +341,28 @@ def new_attribute_report(model, judge, x_train, x_val, count):
     return report, names
 
 
-def best_epoch_logs(history) -> dict:
-    """Logs of the epoch EarlyStopping kept (the lowest validation loss)."""
-    best = int(np.argmin(history.history["val_loss"]))
-    logs = {k: round(float(v[best]), 4) for k, v in history.history.items()}
-    return {"epoch": best + 1, **logs}
+def add_new_attributes(model, judge, data, metadata):
+    """Teaches `--new_attributes` to the published model; publishes it again.
+
+    Its metadata gains the report (`new_attribute_report`), with its protocol.
+    """
+    report, new_names = new_attribute_report(
+        model, judge, data.x_train, data.x_real, FLAGS.num_optimize_edits
+    )
+    metadata["metrics"]["new_attributes"] = {
+        "value": report,
+        "protocol": "fit_attribute_critic on the train split's labels of "
+        f"{new_names} (encoder latents, VAE frozen), then "
+        "transform(method='optimize') of val faces annotated without the "
+        "attribute (first "
+        f"{FLAGS.num_optimize_edits}); share the judge calls present",
+    }
+    publishing.publish(model, metadata, weights_dtype=FLAGS.weights_dtype)
+
+
+def edited_attributes(names):
+    """The attributes of the card's edit figure (at most eight faces wide)."""
+    return names if FLAGS.dataset == "mnist" else names[:8]
 
 
 def figures(model, x_val, names):
@@ -317,66 +376,45 @@ def figures(model, x_val, names):
     )
     x = x_val[:8]
     columns = [x, model.reconstruct(x)]
-    edit_names = names if FLAGS.dataset == "mnist" else names[:8]
-    for name in edit_names:
+    for name in edited_attributes(names):
         columns.append(model.transform(x, {name: 1}))
     grid = np.stack(columns, axis=1).reshape((-1,) + x.shape[1:])
     save_image_grid(grid, f"{out}/edits.png", rows=len(x), scale=scale)
-    return edit_names
 
 
-def rewrite_card():
-    metadata = keras_latent.load_preset_metadata(FLAGS.output)
-    model = keras_latent.from_preset(FLAGS.output, load_weights=False)
-    names = model.attribute_names
-    edit_names = names if FLAGS.dataset == "mnist" else names[:8]
-    values = metadata["metrics"]
-    write_card(
-        metadata,
-        values["table1"]["value"],
-        values.get("edits", {}).get("value", {}),
-        edit_names,
-        metadata["base_preset"],
-        metadata["judge"],
-        names,
-        # The preset's own λ_dist, not this invocation's flag default.
-        model.distance_weight,
-    )
+def backup_dir() -> str:
+    return FLAGS.backup_dir or f"runs/{os.path.basename(FLAGS.output)}"
 
 
 def main(argv):
     del argv
     if FLAGS.card_only:
-        return rewrite_card()
+        # The preset's own λ_dist and attributes, not this invocation's flags.
+        return write_card(keras_latent.from_preset(FLAGS.output, load_weights=False))
     keras.utils.set_random_seed(FLAGS.seed)
     settings = DEFAULTS[FLAGS.dataset]
     base_name = FLAGS.base or settings["base"]
     judge_name = FLAGS.judge or settings["judge"]
-    backup_dir = FLAGS.backup_dir or f"runs/{os.path.basename(FLAGS.output)}"
-    x_train, y_train, x_real, y_real, eval_labels, names = load_data()
-    x_train = x_train.astype("float32")
-    x_real = x_real.astype("float32")
-    y_train = y_train.astype("float32")
-    judge = keras_latent.from_preset(judge_name)
-    columns = judge_columns(judge, names)
+    data = load_data()
+    judge = Judge(judge_name, data.names)
 
     clock = publishing.Stopwatch()
     model = build_model(
-        keras_latent.from_preset(base_name), names, FLAGS.distance_weight
+        keras_latent.from_preset(base_name), data.names, FLAGS.distance_weight
     )
-    posteriors = model.encode_posteriors(x_train)
-    model.compute_statistics(posteriors, y_train)
-    critic_history = model.fit_attribute_critic(
+    posteriors = model.encode_posteriors(data.x_train)
+    model.compute_statistics(posteriors, data.y_train)
+    critic_history = lc_steps.fit_attribute_critic(
+        model,
         posteriors,
-        y_train,
-        names,
+        data.y_train,
+        data.names,
+        FLAGS.attribute_critic_units,
+        FLAGS.attribute_critic_epochs,
         label_type=model.label_type,
-        hidden_units=[int(u) for u in FLAGS.attribute_critic_units],
-        epochs=FLAGS.attribute_critic_epochs,
-        validation_data=(model.encode_posteriors(x_real), y_real),
-        verbose=2,
+        validation_data=(model.encode_posteriors(data.x_real), data.y_real),
     )
-    history = train(model, posteriors, y_train, backup_dir)
+    history = train(model, posteriors, data.y_train, backup_dir())
     wall = clock.seconds()
     reused_fit = None
     if history.reused_from:
@@ -384,83 +422,60 @@ def main(argv):
         # (None for records written before it was kept).
         reused_fit = {"path": history.reused_from, "wall_time_s": history.wall_time_s}
 
-    results = {
-        "real": judged_scores(judge, columns, x_real, y_real, names),
-        f"lambda_dist={FLAGS.distance_weight:g}": table1(
-            model, judge, columns, eval_labels, names
-        ),
-    }
-    for index, weight in enumerate(float(w) for w in FLAGS.ablation_distance_weight):
-        ablation = build_model(model.vae, names, weight)
-        ablation.compute_statistics(posteriors, y_train)
-        suffix = "_ablation" if index == 0 else f"_ablation{index + 1}"
-        train(ablation, posteriors, y_train, backup_dir + suffix)
-        results[f"lambda_dist={weight:g}"] = table1(
-            ablation, judge, columns, eval_labels, names
-        )
-    print(results)
-
-    edits = {}
-    if FLAGS.dataset == "celeba":
-        edits["actor"] = edit_report(
-            model, judge, columns, x_real, y_real, names, "actor", FLAGS.num_edits
-        )
-        edits["optimize"] = edit_report(
-            model,
-            judge,
-            columns,
-            x_real,
-            y_real,
-            names,
-            "optimize",
-            FLAGS.num_optimize_edits,
-        )
-        print(edits)
-
-    steps = FLAGS.epochs * int(np.ceil(len(x_train) / FLAGS.batch_size))
-    split = "the official CelebA test partition (annotations only)"
-    if FLAGS.dataset == "mnist":
-        split = "MNIST test labels"
-    real_split = (
-        f"val ({len(x_real):,} images)"
-        if FLAGS.dataset == "celeba"
-        else f"test ({len(x_real):,})"
-    )
+    results = table1_results(model, judge, data, posteriors)
+    edits = edit_reports(model, judge, data)
+    steps = publishing.epoch_steps(len(data.x_train))
     packed = "celeba64" if FLAGS.dataset == "celeba" else "mnist/mnist.npz"
-    metadata = {
-        "recipe": "recipes/train_latent_constraints.py",
-        "command": publishing.command_line(),
-        "data": f"{FLAGS.dataset} train split ({len(x_train):,} images) from "
-        f"{publishing.data_source(packed, FLAGS.data_dir)}, encoded by the "
-        f"frozen '{base_name}' preset",
-        "split": {"train": "train", "report": real_split, "conditioning": split},
-        "base_preset": base_name,
-        "judge": judge_name,
-        "epochs": FLAGS.epochs,
-        "batch_size": FLAGS.batch_size,
-        "steps": steps,
-        "critic_updates": steps * FLAGS.critic_steps,
-        "wall_time_s": wall,
-        "reused_fit": reused_fit,
-        "hardware": publishing.hardware(),
-        "attribute_critic_best_epoch_logs": best_epoch_logs(critic_history),
-        "final_train_logs": {
-            k: round(float(v[-1]), 4) for k, v in history.history.items()
-        },
-        "metrics": {
-            "table1": {
-                "value": results,
-                "protocol": f"judge '{judge_name}' (independent, pixel space, "
-                f"threshold 0.5) on {len(eval_labels)} images generated by the "
-                f"actor for the {split} (z ~ N(0, I), numpy seed {FLAGS.seed}); "
-                "'prior_without_actor' decodes the same z without the actor; "
-                f"'real' is the judge on the real {real_split} images. zMSE: "
-                "mean over samples and dims of ((z' - z) / sigma_bar_z)^2.",
-            }
-        },
+    description = f"{FLAGS.dataset} train split ({len(data.x_train):,} images)"
+    metadata = publishing.training_metadata(
+        "train_latent_constraints",
+        data=publishing.read_from(description, packed)
+        + f", encoded by the frozen '{base_name}' preset",
+        split=splits(data),
+        base_preset=base_name,
+        judge=judge_name,
+        steps=steps,
+        critic_updates=steps * FLAGS.critic_steps,
+        wall_time_s=wall,
+        reused_fit=reused_fit,
+        attribute_critic_best_epoch_logs=lc_steps.best_epoch_logs(critic_history),
+        history=history,
+        metrics=measured(results, edits, judge_name, data),
+    )
+    publishing.publish(model, metadata, weights_dtype=FLAGS.weights_dtype)
+    if FLAGS.dataset == "celeba" and FLAGS.new_attributes:
+        add_new_attributes(model, judge, data, metadata)
+    figures(model, data.x_real, data.names)
+    write_card(model)
+
+
+def splits(data) -> dict:
+    """The metadata's `split`: train, the judge's real images, the labels."""
+    if FLAGS.dataset == "mnist":
+        report, conditioning = f"test ({len(data.x_real):,})", "MNIST test labels"
+    else:
+        report = f"val ({len(data.x_real):,} images)"
+        conditioning = "the official CelebA test partition (annotations only)"
+    return {"train": "train", "report": report, "conditioning": conditioning}
+
+
+def measured(results, edits, judge_name, data) -> dict:
+    """The metadata's `metrics`: LC Table 1, and the edits if any."""
+    split = splits(data)
+    measurements = {
+        "table1": {
+            "value": results,
+            "protocol": f"judge '{judge_name}' (independent, pixel space, "
+            f"threshold 0.5) on {len(data.eval_labels)} images generated by the "
+            f"actor for the {split['conditioning']} (z ~ N(0, I), numpy seed "
+            f"{FLAGS.seed}); 'prior_without_actor' decodes the same z without "
+            "the actor; 'real' is the judge on the real "
+            f"{split['report']} images. zMSE: mean over samples and dims of "
+            "((z' - z) / sigma_bar_z)^2.",
+        }
     }
     if edits:
-        metadata["metrics"]["edits"] = {
+        measurements["edits"] = {
             "value": edits,
             "protocol": "val faces (actor: first "
             f"{FLAGS.num_edits}; optimize: first {FLAGS.num_optimize_edits}); "
@@ -469,36 +484,7 @@ def main(argv):
             "the target; identity: pixel MSE and zMSE between the edit and the "
             "reconstruction (posterior mean) of the same face",
         }
-    model.save_to_preset(
-        FLAGS.output, metadata=metadata, weights_dtype=FLAGS.weights_dtype
-    )
-    if FLAGS.dataset == "celeba" and FLAGS.new_attributes:
-        report, new_names = new_attribute_report(
-            model, judge, x_train, x_real, FLAGS.num_optimize_edits
-        )
-        metadata["metrics"]["new_attributes"] = {
-            "value": report,
-            "protocol": "fit_attribute_critic on the train split's labels of "
-            f"{new_names} (encoder latents, VAE frozen), then "
-            "transform(method='optimize') of val faces annotated without the "
-            "attribute (first "
-            f"{FLAGS.num_optimize_edits}); share the judge calls present",
-        }
-        model.save_to_preset(
-            FLAGS.output, metadata=metadata, weights_dtype=FLAGS.weights_dtype
-        )
-    edit_names = figures(model, x_real, names)
-    metadata = keras_latent.load_preset_metadata(FLAGS.output)
-    write_card(
-        metadata,
-        results,
-        edits,
-        edit_names,
-        base_name,
-        judge_name,
-        names,
-        model.distance_weight,
-    )
+    return measurements
 
 
 def _table_rows(results, names):
@@ -528,75 +514,84 @@ def _table_rows(results, names):
     return "\n".join(lines)
 
 
-def write_card(
-    metadata,
-    results,
-    edits,
-    edit_names,
-    base_name,
-    judge_name,
-    names,
-    distance_weight,
-):
-    title = os.path.basename(os.path.normpath(FLAGS.output))
-    per_attribute = ""
-    if FLAGS.dataset == "celeba":
-        # Per attribute, the published actor's scores (λ_dist of the preset).
-        key = f"lambda_dist={distance_weight:g}"
-        per = results[key]["actor"]["per_attribute"]
-        real = results["real"]["per_attribute"]
-        per_attribute = (
-            "\n| attribute | generated acc | real val acc | generated F1 | real F1 |"
-            "\n|---|---|---|---|---|\n"
+def _per_attribute_table(results, names, distance_weight):
+    """CelebA: per attribute, the published actor's scores, else `""`."""
+    if FLAGS.dataset != "celeba":
+        return ""
+    # The preset's own λ_dist picks the published actor's row.
+    per = results[f"lambda_dist={distance_weight:g}"]["actor"]["per_attribute"]
+    real = results["real"]["per_attribute"]
+    return (
+        "\n| attribute | generated acc | real val acc | generated F1 | real F1 |"
+        "\n|---|---|---|---|---|\n"
+        + "\n".join(
+            f"| {n} | {per[n]['accuracy']:.3f} | {real[n]['accuracy']:.3f} | "
+            f"{per[n]['f1']:.3f} | {real[n]['f1']:.3f} |"
+            for n in names
+        )
+    )
+
+
+def _edits_text(metrics_record):
+    """The card's edits section, or `""` without edits."""
+    edits = metrics_record.get("edits", {}).get("value", {})
+    if not edits:
+        return ""
+    rows = [
+        "| method | mean flip success | pixel MSE to reconstruction "
+        "| zMSE to reconstruction |",
+        "|---|---|---|---|",
+    ]
+    for method, report in edits.items():
+        rows.append(
+            f"| {method} | {report['mean_flip_success']:.3f} | "
+            f"{report['pixel_mse_to_reconstruction']:.5f} | "
+            f"{report['zmse_to_reconstruction']:.3f} |"
+        )
+    text = "\n## Edits of val faces\n\n" + "\n".join(rows)
+    new = metrics_record.get("new_attributes", {}).get("value")
+    if new:
+        text += (
+            "\n\nAttributes taught after training (`fit_attribute_critic` on "
+            "the train labels; the VAE and actor untouched), applied by "
+            '`transform(method="optimize")` to val faces without them:\n\n'
+            "| attribute | judged present before | after |\n|---|---|---|\n"
             + "\n".join(
-                f"| {n} | {per[n]['accuracy']:.3f} | {real[n]['accuracy']:.3f} | "
-                f"{per[n]['f1']:.3f} | {real[n]['f1']:.3f} |"
-                for n in names
+                f"| {n} | {v['judged_present_before']:.3f} | "
+                f"{v['judged_present_after']:.3f} |"
+                for n, v in new.items()
+                if isinstance(v, dict)
             )
         )
-    edit_text = ""
-    if edits:
-        rows = [
-            "| method | mean flip success | pixel MSE to reconstruction "
-            "| zMSE to reconstruction |",
-            "|---|---|---|---|",
-        ]
-        for method, report in edits.items():
-            rows.append(
-                f"| {method} | {report['mean_flip_success']:.3f} | "
-                f"{report['pixel_mse_to_reconstruction']:.5f} | "
-                f"{report['zmse_to_reconstruction']:.3f} |"
-            )
-        edit_text = "\n## Edits of val faces\n\n" + "\n".join(rows)
-        new = metadata["metrics"].get("new_attributes", {}).get("value")
-        if new:
-            edit_text += (
-                "\n\nAttributes taught after training (`fit_attribute_critic` on "
-                "the train labels; the VAE and actor untouched), applied by "
-                '`transform(method="optimize")` to val faces without them:\n\n'
-                "| attribute | judged present before | after |\n|---|---|---|\n"
-                + "\n".join(
-                    f"| {n} | {v['judged_present_before']:.3f} | "
-                    f"{v['judged_present_after']:.3f} |"
-                    for n, v in new.items()
-                    if isinstance(v, dict)
-                )
-            )
+    return text
+
+
+def write_card(model):
+    """Writes the card of `--output` from its metadata.json and `model`.
+
+    `model` gives the attributes and λ_dist: the trained model's, or the
+    preset's own config for `--card_only`.
+    """
+    metadata = keras_latent.load_preset_metadata(FLAGS.output)
+    base, names = metadata["base_preset"], model.attribute_names
+    results = metadata["metrics"]["table1"]["value"]
+    title = os.path.basename(os.path.normpath(FLAGS.output))
+    celeba = FLAGS.dataset == "celeba"
     example = (
         'faces = model.generate({"Smiling": 1, "Eyeglasses": 1}, num_samples=16)\n'
         'edited = model.transform(my_faces, {"Smiling": 1})  # floats in [0, 1]'
-        if FLAGS.dataset == "celeba"
+        if celeba
         else 'sevens = model.generate({"7": 1}, num_samples=16)\n'
         'as_threes = model.transform(my_digits, {"3": 1})'
     )
     row_kind = "class"
-    if FLAGS.dataset == "celeba":
+    if celeba:
         row_kind = "attribute (set to 1; the others drawn from the training marginals)"
     body = f"""
-Latent Constraints (Engel, Hoffman & Roberts 2017) on the frozen `{base_name}`
+Latent Constraints (Engel, Hoffman & Roberts 2017) on the frozen `{base}`
 preset: a realism critic D(z, y), an actor G(z, y) (gated residual) and
 attribute critics D_attr(z), all MLPs in the VAE's latent space, conditioned on
-{len(names)} {"attributes" if FLAGS.dataset == "celeba" else "digit classes"}.
+{len(names)} {"attributes" if celeba else "digit classes"}.
 
 ```python
 model = keras_latent.from_preset("{title}")
@@ -608,20 +603,20 @@ One row per {row_kind}: {", ".join(names)}.
 ![samples](samples.png)
 
 Edits by the actor (columns: the image, its reconstruction, then with
-{", ".join(edit_names)} set to 1):
+{", ".join(edited_attributes(names))} set to 1):
 
 ![edits](edits.png)
 
 ## LC Table 1 protocol
 
-The independent judge `{judge_name}` classifies images generated for the label
+The independent judge `{metadata["judge"]}` classifies images generated for the label
 vectors of {metadata["split"]["conditioning"]}, next to the same judge on the
 real {metadata["split"]["report"]} images. "prior without actor" decodes the
 same z ~ N(0, I) without the actor's move: what the actor adds.
 
 {_table_rows(results, names)}
-{per_attribute}
-{edit_text}
+{_per_attribute_table(results, names, model.distance_weight)}
+{_edits_text(metadata["metrics"])}
 """
     publishing.write_card(FLAGS.output, title, body, metadata)
 

@@ -132,27 +132,29 @@ def data_dir(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def celeba_vae(run_recipe, data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("celeba_vae")
+def train_on_celeba(run_recipe, data_dir, out, script, *args):
+    """Runs a CelebA training recipe for one epoch into `out/preset`."""
     run_recipe(
-        "train_celeba_vae",
+        script,
         *("--data_dir", data_dir, "--output", out / "preset"),
         *("--backup_dir", out / "backup", "--epochs", 1, "--batch_size", 64),
-        *("--latent_dim", 8, "--filters", "4,8", "--limit", NUM_TRAIN // 2),
+        *args,
     )
     return out
 
 
 @pytest.fixture(scope="module")
+def celeba_vae(run_recipe, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("celeba_vae")
+    args = ("--latent_dim", 8, "--filters", "4,8", "--limit", NUM_TRAIN // 2)
+    return train_on_celeba(run_recipe, data_dir, out, "train_celeba_vae", *args)
+
+
+@pytest.fixture(scope="module")
 def celeba_judge(run_recipe, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("celeba_judge")
-    run_recipe(
-        "train_celeba_attribute_classifier",
-        *("--data_dir", data_dir, "--output", out / "preset"),
-        *("--backup_dir", out / "backup", "--epochs", 1, "--batch_size", 64),
-        *("--filters", "4,8"),
-    )
+    script = "train_celeba_attribute_classifier"
+    train_on_celeba(run_recipe, data_dir, out, script, "--filters", "4,8")
     return out / "preset"
 
 
