@@ -311,6 +311,8 @@ class TestMixtureLearning(TestCase):
         # WGAN-GP oscillates around the target with few critic steps per
         # generator step (Mescheder et al. 2018); many critic steps and a slow
         # generator make the learned distribution settle within a test's time.
+        # At a generator rate of 1e-4 it still swung on TensorFlow (0.05-0.12
+        # from epoch 20 to 50); at 5e-5 it settles on every backend.
         data = gaussian_mixture(2048, seed=0)
         target = gaussian_mixture(2000, seed=1)
         model = WGANGP(
@@ -324,7 +326,7 @@ class TestMixtureLearning(TestCase):
         model.compile(
             optimizer={
                 "critic": keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
-                "generator": keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+                "generator": keras.optimizers.Adam(5e-5, beta_1=0.0, beta_2=0.9),
             }
         )
         before = sliced_wasserstein(model.generate(2000, seed=5), target)
