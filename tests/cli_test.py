@@ -325,3 +325,129 @@ def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "usage: keras-latent" in out
     assert "{sample,edit,evaluate,list}" in out
+
+
+# Limits (issue 15): an output too big for the memory is refused before
+# anything is generated, and generation streams in batches.
+
+
+def _mnist_sized_preset(path):
+    """A tiny VAE with MNIST's image shape, like the built-in mnist_vae."""
+    VAE(image_shape=(28, 28, 1), latent_dim=3, hidden_units=(8,)).save_to_preset(path)
+    return str(path)
+
+
+def _generate_must_not_run(monkeypatch):
+    def generate(self, *args, **kwargs):
+        raise AssertionError("the output must be refused before generating")
+
+    monkeypatch.setattr(VAE, "generate", generate)
+
+
+@pytest.mark.parametrize(
+    "options, blamed, hint",
+    [
+        (["-n", "1", "--scale", "100000"], "argument --scale", "Use --scale"),
+        (["-n", "1000000"], "argument -n", "fewer images"),
+    ],
+)
+def test_sample_refuses_an_output_too_big_for_memory(
+    tmp_path, capsys, monkeypatch, options, blamed, hint
+):
+    preset = _mnist_sized_preset(tmp_path / "vae")
+    _generate_must_not_run(monkeypatch)
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", preset, *options, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {blamed}: ") and hint in err
+    assert "megapixels" in err and "available memory" in err
+    assert not out.exists()
+
+
+def test_sample_size_limit_follows_the_memory(tmp_path, capsys, monkeypatch):
+    from keras_latent.utils import batching
+
+    preset = _mnist_sized_preset(tmp_path / "vae")
+    out = str(tmp_path / "grid.png")
+    # 4 images at --scale 2: a 64×64 grid, far below the pixel cap.
+    assert cli.main(["sample", preset, "-n", "4", "-o", out]) == 0
+    monkeypatch.setattr(batching, "memory_budget", lambda fraction=0.5: 10_000)
+    _generate_must_not_run(monkeypatch)
+    assert cli.main(["sample", preset, "-n", "4", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "argument -n" in err and "10.0 kB" in err
+
+
+def test_edit_refuses_an_output_too_big_for_memory(tmp_path, capsys, monkeypatch):
+    from keras_latent.models import LatentConstraints
+
+    preset = _tiny_latent_constraints(tmp_path / "lc")
+    face = tmp_path / "face.png"
+    Image.fromarray(np.zeros((8, 8, 3), dtype="uint8")).save(face)
+
+    def transform(self, *args, **kwargs):
+        raise AssertionError("the output must be refused before editing")
+
+    monkeypatch.setattr(LatentConstraints, "transform", transform)
+    args = ["edit", str(preset), "--image", str(face), "--set", "Smiling=1"]
+    assert cli.main(args + ["--scale", "100000", "-o", str(tmp_path / "e.png")]) == 2
+    err = capsys.readouterr().err
+    assert "argument --scale" in err and "Use --scale" in err
+
+
+def test_sample_generates_in_batches_of_uint8(tmp_path, capsys, monkeypatch):
+    import keras_latent
+    from keras_latent.cli import limits, sample
+    from keras_latent.images import image_grid
+
+    preset = _mnist_sized_preset(tmp_path / "vae")
+    model = keras_latent.from_preset(preset)
+    # Up to SAMPLE_BATCH images: exactly one `generate(n, seed)` call, as before.
+    tiles = sample.generate_tiles(model, 6, seed=3)
+    assert tiles.dtype == np.uint8
+    expected = image_grid(model.generate(num_samples=6, seed=3), padding=0)
+    np.testing.assert_array_equal(image_grid(tiles, padding=0), expected)
+
+    calls = []
+    original = VAE.generate
+
+    def spy(self, num_samples, seed=None, **kwargs):
+        calls.append((num_samples, seed))
+        return original(self, num_samples=num_samples, seed=seed, **kwargs)
+
+    monkeypatch.setattr(limits, "SAMPLE_BATCH", 4)
+    monkeypatch.setattr(VAE, "generate", spy)
+    out = tmp_path / "grid.png"
+    args = ["sample", preset, "-n", "10", "--seed", "5", "--scale", "1"]
+    assert cli.main(args + ["-o", str(out)]) == 0
+    assert calls == [(4, 5), (4, 6), (2, 7)]
+    grid = np.asarray(Image.open(out))
+    assert grid.shape == (3 * 30 + 2, 4 * 30 + 2, 3)
+
+
+def test_sample_refuses_non_finite_images(tmp_path, capsys, monkeypatch):
+    preset = _mnist_sized_preset(tmp_path / "vae")
+
+    def generate(self, num_samples, seed=None, **kwargs):
+        images = np.full((num_samples, 28, 28, 1), 0.5, "float32")
+        images[0, 0, 0, 0] = np.nan
+        return images
+
+    monkeypatch.setattr(VAE, "generate", generate)
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", preset, "-n", "3", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Generated batch 0 (images 0 to 2) holds 1 NaN value" in err
+    assert not out.exists()
+
+
+def test_out_of_memory_is_a_clean_error(tmp_path, capsys, monkeypatch):
+    preset = _mnist_sized_preset(tmp_path / "vae")
+
+    def generate(self, *args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(VAE, "generate", generate)
+    assert cli.main(["sample", preset, "-n", "3", "-o", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out of memory while running 'sample'")

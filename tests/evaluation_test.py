@@ -443,3 +443,120 @@ def test_errors(real, monkeypatch, tmp_path):
 def test_evaluate_is_exported():
     assert keras_latent.evaluate is evaluate
     assert "evaluate" in keras_latent.__all__
+
+
+# Non-finite values (issue 15): NaN or infinite images are refused, generated
+# or reference, with an error that names them; before this, the range check
+# let NaN through and FID came out as a number (716.6 on TensorFlow).
+
+
+class Poisoned:
+    """Noise images with one bad value in batch `bad_batch`."""
+
+    image_shape = IMAGE_SHAPE
+
+    def __init__(self, value, bad_batch=1, count=1):
+        self.value, self.bad_batch, self.count = value, bad_batch, count
+        self.batches = 0
+
+    def generate(self, num_samples, seed=None):
+        rng = np.random.default_rng(seed)
+        images = rng.random((num_samples, *IMAGE_SHAPE)).astype("float32")
+        if self.batches == self.bad_batch:
+            images.reshape(-1)[: self.count] = self.value
+        self.batches += 1
+        return images
+
+
+@pytest.mark.parametrize(
+    "value, found",
+    [(np.nan, "3 NaN values"), (np.inf, "3 infinite values"), (-np.inf, "infinite")],
+)
+@pytest.mark.parametrize("metric", ["fid", "is", "diversity"])
+def test_non_finite_generated_images_are_refused(real, value, found, metric):
+    images, labels = real
+    with pytest.raises(ValueError) as info:
+        evaluate(
+            Poisoned(value, bad_batch=1, count=3),
+            metrics=[metric],
+            data=(images, labels),
+            num_samples=40,
+            batch_size=16,
+            judge=tiny_judge(),
+            verbose=False,
+        )
+    message = str(info.value)
+    assert message.startswith("Generated batch 1 (images 16 to 31")
+    assert "seed=1" in message and found in message
+
+
+def test_non_finite_images_through_inception_are_refused(real, monkeypatch):
+    # The InceptionV3 path pulls batches through `inception_features`; the
+    # generated batch is checked on its way in, before any network sees it.
+    from keras_latent.metrics import features
+
+    monkeypatch.setattr(features, "_find_inception_weights", lambda path: "w.h5")
+
+    def inception_features(images, weights_path, batch_size=64, verbose=False):
+        from keras_latent.utils.batching import iterate_image_batches
+
+        return np.concatenate(
+            [b.reshape(len(b), -1) for b in iterate_image_batches(images, batch_size)]
+        )
+
+    monkeypatch.setattr(keras_latent.metrics, "inception_features", inception_features)
+    images, labels = real
+    with pytest.raises(ValueError, match=r"Generated batch 0 .* 1 NaN value"):
+        evaluate(
+            Poisoned(np.nan, bad_batch=0),
+            metrics=["fid"],
+            data=(images, labels),
+            num_samples=8,
+            judge=tiny_judge(),
+            feature_network="inception",
+            verbose=False,
+        )
+
+
+@pytest.mark.parametrize("value, found", [(np.nan, "2 NaN"), (np.inf, "2 infinite")])
+def test_non_finite_reference_data_is_refused(real, value, found):
+    images, labels = real
+    images = images.copy()
+    images[5, 0, 0, 0] = images[7, 1, 1, 0] = value
+
+    class MustNotGenerate:
+        image_shape = IMAGE_SHAPE
+
+        def generate(self, num_samples, seed=None):
+            raise AssertionError("bad reference data must fail before generating")
+
+    with pytest.raises(ValueError) as info:
+        evaluate(
+            MustNotGenerate(),
+            metrics=["fid"],
+            data=(images, labels),
+            num_samples=8,
+            judge=tiny_judge(),
+            verbose=False,
+        )
+    message = str(info.value)
+    assert message.startswith("The reference data (array of 48 images)")
+    assert found in message
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused(real, monkeypatch):
+    images, labels = real
+    model = Poisoned(np.nan, bad_batch=-1)
+    model.generate = lambda *a, **k: pytest.fail("must fail before generating")
+    monkeypatch.setattr(evaluation.run, "memory_budget", lambda fraction=0.5: 4096)
+    with pytest.raises(
+        ValueError, match=r"`num_samples`=1000 .* Leave out 'diversity'"
+    ):
+        evaluate(
+            model,
+            metrics=["fid", "diversity"],
+            data=(images, labels),
+            num_samples=1000,
+            judge=tiny_judge(),
+            verbose=False,
+        )

@@ -475,3 +475,131 @@ def test_metrics_module_imports_no_backend_library_directly():
             for library in ("tensorflow", "jax", "torch", "scipy"):
                 assert f"import {library}" not in source, (name, library)
                 assert f"from {library}" not in source, (name, library)
+
+
+# Non-finite inputs (issue 15): every metric refuses NaN and infinite values
+# with an error naming the argument and counting them, instead of returning a
+# number (a NaN fails every range check) or failing deep inside NumPy
+# ("Eigenvalues did not converge").
+
+
+def _poison(array, value, count=1):
+    array = np.array(array, dtype="float32", copy=True)
+    array.reshape(-1)[:count] = value
+    return array
+
+
+def _non_finite_cases():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(12, 4)).astype("float32")
+    images = rng.random((4, 16, 16, 1)).astype("float32")
+    probabilities = np.full((6, 3), 1 / 3, "float32")
+    targets = (np.arange(12).reshape(6, 2) % 2).astype("float32")
+    z = rng.normal(size=(5, 3)).astype("float32")
+    stats = metrics.feature_statistics(features)
+    return {
+        # name: (call with a poisoning function `bad`, argument named)
+        "fid_real": (lambda bad: metrics.fid(bad(features), features), "real_features"),
+        "fid_fake": (lambda bad: metrics.fid(features, bad(features)), "fake_features"),
+        "fid_statistics": (
+            lambda bad: metrics.fid((bad(stats[0]), stats[1]), features),
+            "The mean of `real_features`",
+        ),
+        "kid": (lambda bad: metrics.kid(features, bad(features)), "fake_features"),
+        "feature_statistics": (
+            lambda bad: metrics.feature_statistics(bad(features)),
+            "`features`",
+        ),
+        "frechet_distance": (
+            lambda bad: metrics.frechet_distance(*stats, stats[0], bad(stats[1])),
+            "`sigma2`",
+        ),
+        "inception_score": (
+            lambda bad: metrics.inception_score(bad(probabilities), 2),
+            "`probabilities`",
+        ),
+        "attribute_scores": (
+            lambda bad: metrics.attribute_scores(bad(probabilities[:, :2]), targets),
+            "`probabilities`",
+        ),
+        "attribute_targets": (
+            lambda bad: metrics.attribute_scores(probabilities[:, :2], bad(targets)),
+            "`targets`",
+        ),
+        "edit_success": (
+            lambda bad: metrics.edit_success(
+                probabilities[:, 0], bad(probabilities[:, 0])
+            ),
+            "`probabilities_for_target_1`",
+        ),
+        "reconstruction_mse": (
+            lambda bad: metrics.reconstruction_mse(images, bad(images)),
+            "`reconstructions`",
+        ),
+        "latent_mse": (lambda bad: metrics.latent_mse(bad(z), z, 1.0), "`z_before`"),
+        "latent_mse_sigma": (
+            lambda bad: metrics.latent_mse(z, z, bad(np.ones(3))),
+            "`sigma_bar`",
+        ),
+        "ms_ssim": (lambda bad: metrics.ms_ssim(images, bad(images)), "`images_b`"),
+        "ms_ssim_tensor": (
+            lambda bad: metrics.ms_ssim(
+                keras.ops.convert_to_tensor(bad(images)), images
+            ),
+            "`images_a`",
+        ),
+        "intra_class_diversity": (
+            lambda bad: metrics.intra_class_diversity(bad(images), np.arange(4) % 2),
+            "`images`",
+        ),
+    }
+
+
+@pytest.mark.parametrize("value, found", [(np.nan, "NaN"), (np.inf, "infinite")])
+@pytest.mark.parametrize("case", sorted(_non_finite_cases()))
+def test_every_metric_refuses_non_finite_inputs(case, value, found):
+    call, argument = _non_finite_cases()[case]
+    with pytest.raises(ValueError) as info:
+        call(lambda array: _poison(array, value, count=2))
+    message = str(info.value)
+    assert message.startswith(argument) or message.startswith(f"`{argument}`")
+    assert f"holds 2 {found} values" in message
+
+
+def test_feature_networks_refuse_non_finite_images(monkeypatch, tmp_path):
+    classifier = ImageClassifier(
+        image_shape=(8, 8, 1), class_names="abc", filters=(4,), dense_units=6
+    )
+    images = np.random.default_rng(1).random((10, 8, 8, 1)).astype("float32")
+    bad = images.copy()
+    bad[5, 2, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^`images` \(images 4 to 7\) holds 1 NaN"):
+        metrics.classifier_features(classifier, bad, batch_size=4)
+
+    # From a `(fn, num_samples)` spec: the error names the batch.
+    drawn = []
+
+    def generate(n):
+        start = sum(drawn)
+        drawn.append(n)
+        return bad[start : start + n]
+
+    with pytest.raises(
+        ValueError,
+        match=r"^Batch 1 of the generated images \(images 4 to 7\) holds 1 NaN",
+    ):
+        metrics.classifier_features(classifier, (generate, 10), batch_size=4)
+
+    # InceptionV3 (a stand-in: no weights here) gets the same check.
+    weights = tmp_path / "weights.h5"
+    weights.write_bytes(b"")
+
+    def fake_inception(include_top, weights, input_shape, pooling):
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", fake_inception)
+    inf = images.copy()
+    inf[9] = np.inf
+    with pytest.raises(ValueError, match=r"\(images 8 to 9\) holds 64 infinite"):
+        metrics.inception_features(inf, weights_path=weights, batch_size=4)

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 
     Returns:
         0 on success, 2 on a usage error (a bad option, an unknown preset, a
-        missing file); argparse exits with 2 itself on a malformed option.
+        missing file, an output too big for the memory, non-finite generated
+        images) or when memory runs out; argparse exits with 2 itself on a
+        malformed option.
 
     Example:
 
@@ -72,3 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (ValueError, FileNotFoundError, ImportError) as e:
         return fail(str(e))
+    except MemoryError:
+        # What the size checks could not foresee (e.g. other processes took
+        # the memory meanwhile): a message, not a traceback.
+        return fail(
+            f"out of memory while running '{args.command}'; ask for less "
+            "(a smaller -n, --scale or --batch-size)."
+        )

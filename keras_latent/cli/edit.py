@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from keras_latent.cli import arguments
+from keras_latent.cli import arguments, limits
 from keras_latent.cli.common import (
     USAGE_ERROR,
     fail,
@@ -72,6 +72,16 @@ def run(args) -> int:
     )
     if model is None:
         return USAGE_ERROR
+    tiles_per_image = 1 if args.only_edit else 3
+    problem = limits.output_problem(
+        tiles_per_image * len(args.image),
+        model.image_shape,
+        rows=len(args.image),
+        scale=args.scale,
+        count_option="--image",
+    )
+    if problem:
+        return fail(problem)
     try:
         images = np.stack([load_image(p, model.image_shape) for p in args.image])
     except ValueError as e:

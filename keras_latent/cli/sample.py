@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from keras_latent.cli import arguments
+from keras_latent.cli import arguments, limits
 from keras_latent.cli.common import (
     USAGE_ERROR,
     fail,
@@ -24,7 +24,9 @@ def add_parser(commands) -> None:
         "--num-samples",
         type=arguments.positive_int,
         default=64,
-        help="number of images to generate (default: %(default)s)",
+        help="number of images to generate; the grid may have at most "
+        f"{limits.MAX_OUTPUT_MEGAPIXELS} megapixels after --scale and take at "
+        "most half the available memory (default: %(default)s)",
     )
     arguments.add_output_argument(parser, default="samples.png")
     arguments.add_seed_argument(parser, "images")
@@ -53,6 +55,34 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
+def generate_tiles(model, count: int, seed: int, **kwargs):
+    """`count` generated images as uint8, generated `limits.SAMPLE_BATCH` at a time.
+
+    Batch `i` is `generate(num_samples, seed=seed + i)`, so up to
+    `SAMPLE_BATCH` images are exactly `generate(count, seed=seed)`. Each batch
+    is converted to uint8 as it comes, as `image_grid` would convert it, so
+    float32 images never take more than one batch's memory.
+    """
+    import numpy as np
+
+    from keras_latent.utils.batching import check_finite, to_numpy
+
+    tiles = None
+    for index, start in enumerate(range(0, count, limits.SAMPLE_BATCH)):
+        size = min(limits.SAMPLE_BATCH, count - start)
+        batch = to_numpy(model.generate(num_samples=size, seed=seed + index, **kwargs))
+        check_finite(
+            batch,
+            f"Generated batch {index} (images {start} to {start + size - 1})",
+        )
+        if tiles is None:
+            tiles = np.empty((count, *batch.shape[1:]), np.uint8)
+        if batch.dtype != np.uint8:
+            batch = np.clip(np.round(batch * 255.0), 0, 255).astype(np.uint8)
+        tiles[start : start + size] = batch
+    return tiles
+
+
 def run(args) -> int:
     """Generates `args.num_samples` images and writes them as one grid."""
     from keras_latent.images import save_image_grid
@@ -76,7 +106,17 @@ def run(args) -> int:
                 "celeba_latent_constraints."
             )
         kwargs["attributes"] = args.attributes
-    images = model.generate(num_samples=args.num_samples, seed=args.seed, **kwargs)
+    problem = limits.output_problem(
+        args.num_samples,
+        model.image_shape,
+        rows=args.rows,
+        scale=args.scale,
+        padding=args.padding,
+    )
+    if problem:
+        # Before generating: the check takes milliseconds, the work minutes.
+        return fail(problem)
+    images = generate_tiles(model, args.num_samples, args.seed, **kwargs)
     make_parent_directory(args.output)
     path = save_image_grid(
         images, args.output, rows=args.rows, scale=args.scale, padding=args.padding

@@ -101,6 +101,14 @@ def evaluate(
         and a description of each metric under `"metrics"`. The whole report
         is JSON-serializable.
 
+    Raises:
+        ValueError: among others, when a generated batch or the reference
+            data holds NaN or infinite values (the error names the batch, its
+            images and seed, and counts the values), or, before anything is
+            generated, when the features, probabilities and (for
+            `"diversity"`) images kept for `num_samples` would take more than
+            half of the available memory.
+
     Example:
 
     ```python

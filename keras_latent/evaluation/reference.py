@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import check_finite, to_numpy
 
 # The reference split assumed for a model's image shape when `data=None`.
 DEFAULT_DATA = {
@@ -33,8 +33,12 @@ def _data_choices() -> str:
     )
 
 
-def _to_unit_float(images, argument: str) -> np.ndarray:
-    """Float32 images in [0, 1]; integer (uint8) images are divided by 255."""
+def _to_unit_float(images, argument: str, what: str | None = None) -> np.ndarray:
+    """Float32 images in [0, 1]; integer (uint8) images are divided by 255.
+
+    `what` names the images in the error about NaN or infinite values
+    (default: `argument`), e.g. which generated batch they are.
+    """
     array = to_numpy(images)
     if np.issubdtype(array.dtype, np.integer):
         return array.astype("float32") / 255.0
@@ -44,6 +48,8 @@ def _to_unit_float(images, argument: str) -> np.ndarray:
             f"[0, 255]. Received dtype {array.dtype}."
         )
     array = array.astype("float32", copy=False)
+    # Before the range check, which NaN passes (every comparison is false).
+    check_finite(array, what or f"`{argument}`")
     # A small tolerance: generators' sigmoids and resizers overshoot by ulps.
     if array.size and (array.min() < -1e-3 or array.max() > 1.0 + 1e-3):
         raise ValueError(

@@ -17,7 +17,7 @@ from keras_latent.evaluation.attributes import _accepts_attributes, _attribute_p
 from keras_latent.evaluation.judges import _judge_model, _resolve_judge, _resolve_model
 from keras_latent.evaluation.reference import _resolve_data, _to_unit_float
 from keras_latent.metrics import features as feature_lib
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import format_bytes, memory_budget, to_numpy
 
 METRICS = ("fid", "kid", "is", "diversity", "attributes")
 DEFAULT_METRICS = ("fid", "kid", "is", "diversity")
@@ -26,6 +26,7 @@ FEATURE_NETWORKS = ("judge", "inception")
 JUDGED_METRICS = {"is", "diversity", "attributes"}
 # InceptionV3 at 299×299 needs far more memory per image than the judge.
 INCEPTION_BATCH_SIZE = 64
+INCEPTION_FEATURE_DIM = 2048
 
 
 @dataclasses.dataclass
@@ -120,7 +121,9 @@ def _reference_for(model, data, seed) -> tuple[dict, np.ndarray, tuple]:
             to_numpy(model.generate(num_samples=1, seed=seed)).shape[1:]
         )
     reference = _resolve_data(data, tuple(image_shape) if image_shape else None)
-    real = _to_unit_float(reference["images"], "data")
+    real = _to_unit_float(
+        reference["images"], "data", f"The reference data ({reference['name']})"
+    )
     image_shape = tuple(real.shape[1:])
     if (
         getattr(model, "image_shape", None) is not None
@@ -207,4 +210,45 @@ def _prepare(
         run.plan = _attribute_plan(model, scorer, reference, num_samples, seed)
     if run.judge is not None:
         run.two_headed, run.feature_layer, run.feature_dim = _judge_model(run.judge)
+    _check_memory(run)
     return run
+
+
+def _kept_bytes(run: _Run, count: int, generated: bool) -> int:
+    """Bytes that `evaluate` keeps for `count` images until it scores them."""
+    per_image = 0
+    if run.wants_features:
+        dim = INCEPTION_FEATURE_DIM if run.uses_inception else run.feature_dim or 0
+        per_image += 4 * dim
+    if run.wants_probabilities:
+        per_image += 4 * len(run.judge.class_names)
+    if generated and "diversity" in run.names:
+        # Diversity draws its pairs after all images are judged.
+        per_image += 4 * int(np.prod(run.image_shape))
+    return count * per_image
+
+
+def _check_memory(run: _Run) -> None:
+    """Refuses, before generating, a run whose kept arrays exceed the budget.
+
+    Generation streams, but the features, the probabilities and (for
+    diversity) the generated images of every sample are kept until the end.
+    """
+    # The real images are in memory already; their features are not yet.
+    need = _kept_bytes(run, run.num_samples, True) + _kept_bytes(
+        run, len(run.real), False
+    )
+    budget = memory_budget()
+    if need <= budget:
+        return
+    hint = (
+        " Leave out 'diversity', which keeps every generated image."
+        if "diversity" in run.names
+        else ""
+    )
+    raise ValueError(
+        f"`num_samples`={run.num_samples} would keep {format_bytes(need)} of "
+        "features, probabilities and images in memory, more than half of the "
+        f"available memory ({format_bytes(2 * budget)}). Lower `num_samples` "
+        f"(-n on the command line).{hint}"
+    )

@@ -105,7 +105,7 @@ def _diversity_summary(fake_div: dict, real_div: dict, class_names) -> dict:
 def _score_diversity(run: _Run, judged: _Judged, results: dict, descriptions: dict):
     """AC-GAN's intra-class diversity (MS-SSIM) of generated and real images."""
     class_names = run.judge.class_names
-    generated = np.concatenate(judged.fake_images)
+    generated = judged.fake_images
     fake_labels = judged.fake_probabilities.argmax(axis=-1)
     labels = run.reference["labels"]
     real_labels_from = "dataset labels"

@@ -27,8 +27,8 @@ class _Judged:
     real_probabilities: np.ndarray | None
     fake_features: np.ndarray | None
     fake_probabilities: np.ndarray | None
-    # The generated images when diversity needs them, else empty.
-    fake_images: list[np.ndarray]
+    # The generated images when diversity needs them, else None.
+    fake_images: np.ndarray | None
 
 
 def _check_batch(batch, expected_shape, count):
@@ -49,21 +49,32 @@ class _Generation:
         self.run = run
         self.batch = 0
         self.done = 0
-        self.images: list[np.ndarray] = []
+        # Filled batch by batch: collecting a list and concatenating it would
+        # hold every image twice (`_check_memory` budgets for one copy).
+        self.images = (
+            np.empty((run.num_samples, *run.image_shape), "float32")
+            if "diversity" in run.names
+            else None
+        )
 
     def __call__(self, count: int) -> np.ndarray:
         run = self.run
         kwargs = {"seed": None if run.seed is None else run.seed + self.batch}
         if run.plan is not None:
             kwargs["attributes"] = run.plan["labels"][self.done : self.done + count]
+        what = (
+            f"Generated batch {self.batch} (images {self.done} to "
+            f"{self.done + count - 1}, `generate(num_samples={count}, "
+            f"seed={kwargs['seed']})`)"
+        )
         batch = _to_unit_float(
-            run.model.generate(num_samples=count, **kwargs), "generated images"
+            run.model.generate(num_samples=count, **kwargs), "generated images", what
         )
         _check_batch(batch, run.image_shape, count)
+        if self.images is not None:
+            self.images[self.done : self.done + count] = batch
         self.batch += 1
         self.done += count
-        if "diversity" in run.names:
-            self.images.append(batch)
         return batch
 
 

@@ -1,7 +1,9 @@
 """Metrics for conditional generation: FID, KID, IS, MS-SSIM and edit scores.
 
 Every function takes NumPy arrays or tensors of the active backend and
-returns NumPy arrays or Python floats. What to record with each number
+returns NumPy arrays or Python floats. Every function refuses NaN and
+infinite inputs with a ValueError that names the argument (or the batch of
+generated images) and counts the values. What to record with each number
 (feature network, numbers of images, reference split, resizer) is in
 docs/models.md, "Metrics and their protocol".
 """

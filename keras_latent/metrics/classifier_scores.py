@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import check_finite, to_numpy
 
 
 def inception_score(probabilities, num_splits: int = 10) -> tuple[float, float]:
@@ -42,6 +42,7 @@ def inception_score(probabilities, num_splits: int = 10) -> tuple[float, float]:
             "`probabilities` must have shape (num_images, num_classes). "
             f"Received shape {p.shape}."
         )
+    check_finite(p, "`probabilities`")
     if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError(
             "`probabilities` must be non-negative rows summing to 1 (softmax "
@@ -105,8 +106,11 @@ def attribute_scores(
     ```
     """
     # Keras' BinaryAccuracy convention: positive when strictly above.
-    predicted = to_numpy(probabilities, "float64") > threshold
+    probabilities = to_numpy(probabilities, "float64")
+    check_finite(probabilities, "`probabilities`")
+    predicted = probabilities > threshold
     truth = to_numpy(targets, "float64")
+    check_finite(truth, "`targets`")
     if predicted.ndim == 1:
         predicted = predicted[:, None]
     if truth.ndim == 1:
@@ -199,6 +203,7 @@ def edit_success(
                 f"probabilities, shape (num_images,). Received shape {p.shape}; "
                 "select the attribute's column first."
             )
+        check_finite(p, f"`{argument}`")
         return p > threshold
 
     zero = positives(probabilities_for_target_0, "probabilities_for_target_0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_latent.metrics._progress import collect
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import check_finite, to_numpy
 
 
 def _features(x, argument: str) -> np.ndarray:
@@ -15,6 +15,7 @@ def _features(x, argument: str) -> np.ndarray:
             f"`{argument}` must be a 2-D array (num_images, feature_dim) with at "
             f"least two rows. Received shape {x.shape}."
         )
+    check_finite(x, f"`{argument}`")
     return x
 
 
@@ -84,6 +85,13 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """
     mu1, mu2 = to_numpy(mu1, "float64"), to_numpy(mu2, "float64")
     sigma1, sigma2 = to_numpy(sigma1, "float64"), to_numpy(sigma2, "float64")
+    for name, value in (
+        ("mu1", mu1),
+        ("sigma1", sigma1),
+        ("mu2", mu2),
+        ("sigma2", sigma2),
+    ):
+        check_finite(value, f"`{name}`")
     dim = mu1.shape[-1] if mu1.ndim == 1 else -1
     if (
         mu1.shape != (dim,)
@@ -131,12 +139,18 @@ def fid(real_features, fake_features) -> float:
     ```
     """
 
-    def statistics(x):
+    def statistics(x, argument):
         if isinstance(x, tuple) and len(x) == 2:
-            return x
-        return feature_statistics(x)
+            mu, sigma = to_numpy(x[0], "float64"), to_numpy(x[1], "float64")
+            check_finite(mu, f"The mean of `{argument}`")
+            check_finite(sigma, f"The covariance of `{argument}`")
+            return mu, sigma
+        return feature_statistics(_features(x, argument))
 
-    return frechet_distance(*statistics(real_features), *statistics(fake_features))
+    return frechet_distance(
+        *statistics(real_features, "real_features"),
+        *statistics(fake_features, "fake_features"),
+    )
 
 
 def _unbiased_mmd2(x: np.ndarray, y: np.ndarray) -> float:

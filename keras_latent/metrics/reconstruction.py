@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import check_finite, to_numpy
 
 
 def reconstruction_mse(images, reconstructions) -> float:
@@ -35,6 +35,8 @@ def reconstruction_mse(images, reconstructions) -> float:
             "`images` and `reconstructions` must have the same shape. "
             f"Received {x.shape} and {y.shape}."
         )
+    check_finite(x, "`images`")
+    check_finite(y, "`reconstructions`")
     return float(np.mean(np.square(x - y)))
 
 
@@ -75,6 +77,9 @@ def latent_mse(z_before, z_after, sigma_bar) -> float:
             f"`sigma_bar` must be a scalar or have shape ({z.shape[1]},). "
             f"Received shape {sigma.shape}."
         )
+    check_finite(z, "`z_before`")
+    check_finite(z_new, "`z_after`")
+    check_finite(sigma, "`sigma_bar`")
     if np.any(sigma <= 0):
         raise ValueError("`sigma_bar` must be positive.")
     per_example = np.mean(np.square((z_new - z) / sigma), axis=1)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from keras_latent.metrics._progress import collect
-from keras_latent.utils.batching import to_numpy
+from keras_latent.utils.batching import check_finite, to_numpy
 
 MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -146,6 +146,8 @@ def ms_ssim(
             "`images_a` and `images_b` must have the same shape (batch, height, "
             f"width, channels), channels last. Received {a.shape} and {b.shape}."
         )
+    check_finite(a, "`images_a`")
+    check_finite(b, "`images_b`")
     if len(power_factors) < 1:
         raise ValueError("`power_factors` needs at least one scale.")
     if filter_size < 1 or filter_sigma <= 0:
@@ -218,6 +220,10 @@ def intra_class_diversity(
     """
     images = to_numpy(images)
     labels = to_numpy(labels)
+    # Checked once here, not only per batch of pairs in `ms_ssim`, so that
+    # the error names this function's argument.
+    check_finite(images, "`images`")
+    check_finite(labels, "`labels`")
     if labels.ndim == 2:
         labels = labels.argmax(axis=-1)
     labels = labels.reshape(-1)
