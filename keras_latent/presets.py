@@ -26,7 +26,9 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import sys
+import uuid
 import warnings
 from pathlib import Path
 
@@ -115,11 +117,13 @@ def resolve_preset(preset: str | os.PathLike) -> Path:
         path = _download_kaggle(text)
     elif Path(text).expanduser().is_dir():
         path = Path(text).expanduser()
+    elif text.endswith(".keras") or Path(text).expanduser().is_file():
+        raise ValueError(_not_a_preset_folder(text))
     elif _looks_like_path(preset):
         # "./celeba_vae" names a folder; never fall back to the built-in.
         raise ValueError(
             f"Preset directory '{text}' does not exist (resolved to "
-            f"'{Path(text).expanduser().absolute()}')."
+            f"'{Path(text).expanduser().absolute()}').{_interrupted_save_hint(text)}"
         )
     elif (builtin_preset_dir() / text).is_dir():
         path = builtin_preset_dir() / text
@@ -141,12 +145,60 @@ def resolve_preset(preset: str | os.PathLike) -> Path:
     return path
 
 
+def _interrupted_save_hint(text: str) -> str:
+    """Points to the old preset that a save killed between its two renames
+    (see `_replace_directory`) left aside."""
+    target = Path(os.path.abspath(Path(text).expanduser()))
+    if not target.parent.is_dir():
+        return ""
+    aside = sorted(target.parent.glob(f".{target.name}.old-*"))
+    if not aside:
+        return ""
+    return (
+        f" A save into it was interrupted: the previous preset is in "
+        f"'{aside[-1]}'; rename that folder back to '{target.name}'."
+    )
+
+
+def _not_a_preset_folder(text: str) -> str:
+    """The error for a preset given as a file rather than a folder."""
+    if text.endswith(".keras"):
+        exists = "" if Path(text).expanduser().is_file() else " (it does not exist)"
+        return (
+            f"'{text}' is a `.keras` file{exists}, a whole saved model, not a "
+            "preset directory: load it with "
+            f"`keras.saving.load_model({text!r})` (after `import keras_latent`)."
+        )
+    hint = ""
+    if Path(text).name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE):
+        hint = f" Pass the folder that holds it: '{Path(text).parent}'."
+    return f"'{text}' is a file; a preset is a directory.{hint}"
+
+
+# What `keras.saving.deserialize_keras_object` needs to find and build the
+# class; without them it returns the dict itself or fails on the weights.
+_CONFIG_KEYS = ("class_name", "config", "registered_name")
+
+
 def load_preset_config(preset: str | os.PathLike) -> dict:
+    """Returns a preset's `config.json` as a dict, checked to be complete."""
     path = resolve_preset(preset)
     try:
-        return json.loads((path / CONFIG_FILE).read_text())
+        config = json.loads((path / CONFIG_FILE).read_text())
     except json.JSONDecodeError as e:
         raise ValueError(f"'{path / CONFIG_FILE}' is not valid JSON: {e}") from e
+    missing = (
+        [k for k in _CONFIG_KEYS if k not in config]
+        if isinstance(config, dict)
+        else list(_CONFIG_KEYS)
+    )
+    if missing or not isinstance(config.get("config"), dict):
+        raise ValueError(
+            f"'{path / CONFIG_FILE}' is incomplete: a preset's config needs "
+            f"{list(_CONFIG_KEYS)} (`config` a dict), as `save_to_preset` writes "
+            f"them; missing or wrong: {missing or ['config']}."
+        )
+    return config
 
 
 def load_preset_metadata(preset: str | os.PathLike) -> dict:
@@ -352,45 +404,132 @@ class PresetMixin:
     ) -> Path:
         """Writes `config.json`, `model.weights.h5` and `metadata.json`.
 
+        Every argument is checked before anything is written. The files go to
+        a temporary folder beside `preset_dir`, which then takes its place:
+        a failed or interrupted save leaves an existing preset as it was, and
+        leaves no partial one. Other files of an existing preset (its
+        `README.md` card, figures) are kept.
+
         Args:
             preset_dir: directory to write (created if needed).
             metadata: dict or None. Merged into the metadata the library
-                records itself (backend, versions, parameter count, date).
-                Defaults to `None`.
+                records itself (backend, versions, parameter count, date);
+                must be JSON-serialisable. Defaults to `None`.
             weights_dtype: `"float32"` or `"float16"`: how float weights are
                 stored (see `store_weights_as`). The model still loads and
                 runs in float32. Defaults to `"float32"`.
 
         Returns:
             The preset directory as a `Path`.
+
+        Example:
+
+        ```python
+        vae.save_to_preset("my_vae", metadata={"data": "MNIST train"})
+        ```
         """
+        check_choice("weights_dtype", weights_dtype, WEIGHTS_DTYPES)
         path = Path(preset_dir)
-        path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"`preset_dir` '{path}' exists and is not a directory.")
         config = keras.saving.serialize_keras_object(self)
         # Like keras-hub's presets, ours load uncompiled: training settings
         # belong to whoever fine-tunes, and an optimizer would be built empty.
         config.pop("compile_config", None)
-        (path / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        config_text = json.dumps(config, indent=2) + "\n"
+        metadata_text = _metadata_text(self, metadata, weights_dtype)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = _sibling(path, "new")
+        staging.mkdir()
+        try:
+            (staging / CONFIG_FILE).write_text(config_text)
+            self._save_preset_weights(staging / WEIGHTS_FILE)
+            store_weights_as(staging / WEIGHTS_FILE, weights_dtype)
+            (staging / METADATA_FILE).write_text(metadata_text)
+            _copy_other_files(path, staging)
+            _replace_directory(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return path
+
+    def _save_preset_weights(self, weights_file: Path) -> None:
         # A preset carries the model, not its training state: a compiled model
         # would also write every optimizer slot (3x the size for Adam).
         weights_source = self
         if getattr(self, "optimizer", None) is not None:
             weights_source = type(self).from_config(self.get_config())
             weights_source.set_weights(self.get_weights())
-        weights_source.save_weights(path / WEIGHTS_FILE)
-        store_weights_as(path / WEIGHTS_FILE, weights_dtype)
-        record = {
-            "class": type(self).__name__,
-            "weights_dtype": weights_dtype,
-            "backend": keras.backend.backend(),
-            "versions": _versions(),
-            "parameter_count": int(
-                sum(np.prod(v.shape) for v in self.trainable_weights)
-            ),
-            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-        }
-        record.update(metadata or {})
-        (path / METADATA_FILE).write_text(json.dumps(record, indent=2) + "\n")
-        return path
+        weights_source.save_weights(weights_file)
+
+
+def _metadata_text(model, metadata, weights_dtype: str) -> str:
+    """The preset's `metadata.json`, checked before anything is written."""
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(
+            f"`metadata` must be a dict or None, got {type(metadata).__name__}."
+        )
+    record = {
+        "class": type(model).__name__,
+        "weights_dtype": weights_dtype,
+        "backend": keras.backend.backend(),
+        "versions": _versions(),
+        "parameter_count": int(sum(np.prod(v.shape) for v in model.trainable_weights)),
+        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+    }
+    record.update(metadata or {})
+    try:
+        return json.dumps(record, indent=2) + "\n"
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"`metadata` must be JSON-serialisable (dicts, lists, strings, "
+            f"numbers, bools, None): {e}. Nothing was written."
+        ) from e
+
+
+def _sibling(path: Path, role: str) -> Path:
+    """A fresh hidden name beside `path`, on the same filesystem."""
+    path = Path(os.path.abspath(path))
+    return path.with_name(f".{path.name}.{role}-{uuid.uuid4().hex[:12]}")
+
+
+def _copy_other_files(old: Path, new: Path) -> None:
+    """Copies what an existing preset holds beside the saved files (the card,
+    figures) into the new one: recipes write their card after saving."""
+    if not old.is_dir():
+        return
+    for item in old.iterdir():
+        if (new / item.name).exists():
+            continue
+        if item.is_dir():
+            shutil.copytree(item, new / item.name, symlinks=True)
+        else:
+            shutil.copy2(item, new / item.name, follow_symlinks=False)
+
+
+def _replace_directory(new: Path, target: Path) -> None:
+    """Puts the folder `new` in the place of `target`.
+
+    A folder cannot be renamed over a non-empty one, so an existing `target`
+    is renamed aside first, and deleted once `new` is in place; if that
+    second rename fails, the old folder is put back.
+    """
+    target = Path(os.path.abspath(target))
+    if not target.exists():
+        os.rename(new, target)
+        return
+    # A process inside `target` would be left in the deleted old folder.
+    cwd = os.getcwd()
+    inside = Path(cwd) == target or Path(target) in Path(cwd).parents
+    aside = _sibling(target, "old")
+    os.rename(target, aside)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    if inside and os.path.isdir(cwd):
+        os.chdir(cwd)
+    shutil.rmtree(aside, ignore_errors=True)

@@ -18,6 +18,7 @@ from absl import app, flags  # noqa: E402
 import keras_latent  # noqa: E402
 from keras_latent import presets  # noqa: E402
 from keras_latent.evaluation import format_table  # noqa: E402
+from keras_latent.utils.files import atomic_write_text  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("preset", None, "Preset name or directory.", required=True)
@@ -50,14 +51,14 @@ def main(argv):
     metadata_path = Path(preset_dir) / presets.METADATA_FILE
     metadata = json.loads(metadata_path.read_text())
     metadata["evaluation"] = report
-    metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
+    atomic_write_text(metadata_path, json.dumps(metadata, indent=2) + "\n")
 
     card_path = Path(preset_dir) / "README.md"
     # A preset saved with `save_to_preset` has no card yet: this starts one.
     card = card_path.read_text() if card_path.is_file() else ""
     card = card.split(CARD_HEADING)[0].rstrip() + "\n\n"
     card += f"{CARD_HEADING}\n\n```\n{report['command']}\n```\n\n{table}\n"
-    card_path.write_text(card.lstrip())
+    atomic_write_text(card_path, card.lstrip())
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 from absl import flags
+from checkpoints import ResumableBackup
 
 import keras_latent
 from keras_latent import datasets
 from keras_latent.images import save_image_grid
+from keras_latent.utils.files import atomic_write_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FLAGS = flags.FLAGS
@@ -146,18 +147,17 @@ def read_from(description: str, relative: str) -> str:
 def fit(model, *data, **options):
     """`model.fit` for `--epochs` epochs, resuming from `--backup_dir`.
 
-    Returns `(history, seconds)`: the `History` and the fit's wall time.
-    `data` and `options` (`batch_size`, `shuffle`, ...) go to `fit`.
+    Returns `(history, run)`: the `History`, and the keyword arguments of
+    `training_metadata` that describe the run: `wall_time_s` (the training
+    time of every run that built this fit, see `ResumableBackup`) and, for a
+    resumed run, `resumed` and `epochs_done_before_resume`. `data` and
+    `options` (`batch_size`, `shuffle`, ...) go to `fit`.
     """
-    clock = Stopwatch()
+    backup = ResumableBackup(FLAGS.backup_dir)
     history = model.fit(
-        *data,
-        epochs=FLAGS.epochs,
-        verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(FLAGS.backup_dir)],
-        **options,
+        *data, epochs=FLAGS.epochs, verbose=2, callbacks=[backup], **options
     )
-    return history, clock.seconds()
+    return history, {"wall_time_s": backup.seconds(), **backup.resume_fields()}
 
 
 def mnist_floats():
@@ -248,6 +248,8 @@ _METADATA_ORDER = (
     "steps",
     "critic_updates",
     "wall_time_s",
+    "resumed",
+    "epochs_done_before_resume",
     "reused_fit",
     "hardware",
     "attribute_critic_best_epoch_logs",
@@ -282,8 +284,9 @@ def training_metadata(
             recorded as `final_train_logs`. Defaults to `None`.
         full_history: whether to record every epoch's logs too, as `history`.
             Defaults to `False`.
-        **fields: `base_preset`, `judge`, `critic_updates`, `reused_fit` or
-            `attribute_critic_best_epoch_logs`, for the recipes that have them.
+        **fields: `base_preset`, `judge`, `critic_updates`, `reused_fit`,
+            `attribute_critic_best_epoch_logs`, `resumed` or
+            `epochs_done_before_resume`, for the recipes that have them.
     """
     record = {
         "recipe": f"recipes/{recipe}.py",
@@ -315,7 +318,7 @@ def finish_metadata(preset_dir, updates: dict) -> dict:
     path = Path(preset_dir) / "metadata.json"
     metadata = json.loads(path.read_text())
     metadata.update(updates)
-    path.write_text(json.dumps(metadata, indent=2) + "\n")
+    atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
     return metadata
 
 
@@ -426,10 +429,19 @@ def write_card(preset_dir, title: str, body: str, metadata: dict) -> None:
             else []
         ),
         *([f"- note: {metadata['run_note']}"] if metadata.get("run_note") else []),
+        *(
+            [
+                "- resumed after epoch "
+                f"{metadata['epochs_done_before_resume']} of an interrupted "
+                "run; the wall time covers every run"
+            ]
+            if metadata.get("resumed")
+            else []
+        ),
         "",
         "All numbers are in `metadata.json`, each with its protocol.",
     ]
-    (preset_dir / "README.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(preset_dir / "README.md", "\n".join(lines) + "\n")
 
 
 def write_output_card(title: str, body: str) -> None:

@@ -228,8 +228,13 @@ def protocol() -> str:
 
 
 def fit_actor(model, posteriors, labels, names):
-    """Trains a new actor and realism critic on `names`; `(History, steps)`."""
-    backup = FLAGS.backup_dir or f"runs/{Path(FLAGS.output).name}_actor"
+    """Trains a new actor and realism critic on `names`.
+
+    Returns `(History, steps, the fit's ResumableBackup)`.
+    """
+    backup = publishing.ResumableBackup(
+        FLAGS.backup_dir or f"runs/{Path(FLAGS.output).name}_actor"
+    )
     history = model.fit_actor(
         posteriors,
         labels,
@@ -239,10 +244,10 @@ def fit_actor(model, posteriors, labels, names):
         optimizer=lc_steps.actor_critic_optimizers(),
         shuffle=True,
         verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(backup)],
+        callbacks=[backup],
     )
     steps = FLAGS.actor_epochs * int(np.ceil(len(labels) / FLAGS.batch_size))
-    return history, steps
+    return history, steps, backup
 
 
 def main(argv):
@@ -282,9 +287,9 @@ def main(argv):
     }
     logging.info("Optimisation edits: %s", report["optimize_edits"])
 
-    steps = 0
+    steps, backup = 0, None
     if FLAGS.actor_epochs > 0:
-        history, steps = fit_actor(model, posteriors, y_actor, actor_names)
+        history, steps, backup = fit_actor(model, posteriors, y_actor, actor_names)
         report["actor_final_train_logs"] = publishing.final_logs(history)
         amortised = [n for n in names if n in actor_names]
         report["actor_edits"] = edit_report(
@@ -306,7 +311,11 @@ def main(argv):
         "batch_size": FLAGS.batch_size,
         "learning_rate": FLAGS.learning_rate,
         "steps": steps,
-        "wall_time_s": clock.seconds(),
+        # With the actor's fit in interrupted earlier runs, when it resumed.
+        "wall_time_s": round(
+            clock.seconds() + (backup.earlier_seconds if backup else 0.0), 1
+        ),
+        **(backup.resume_fields() if backup else {}),
         "hardware": publishing.hardware(),
         "edits_png_columns": titles,
         "metrics": {"new_attributes": {"value": report, "protocol": protocol()}},

@@ -54,7 +54,7 @@ def main(argv):
         loss="binary_crossentropy",
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
-    _, wall = publishing.fit(model, train)
+    _, run = publishing.fit(model, train)
 
     val_metrics = measure(model, names, a_train, x_val, a_val)
     metadata = publishing.training_metadata(
@@ -67,7 +67,7 @@ def main(argv):
             "report": f"official val ({len(x_val):,})",
         },
         steps=publishing.epoch_steps(len(x_train)),
-        wall_time_s=wall,
+        **run,
         metrics=val_metrics,
     )
     publishing.publish(

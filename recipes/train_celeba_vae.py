@@ -63,7 +63,7 @@ def main(argv):
         alpha=FLAGS.final_learning_rate / FLAGS.learning_rate,
     )
     model.compile(optimizer=keras_latent.optimizers.Adam(schedule))
-    history, wall = publishing.fit(
+    history, run = publishing.fit(
         model,
         x_train,
         batch_size=FLAGS.batch_size,
@@ -72,8 +72,11 @@ def main(argv):
     )
     # BackupAndRestore deletes its checkpoint when fit ends: keep the weights
     # until the preset is written, so a failure below loses no training.
+    # Written aside, then renamed: a kill mid-write leaves no half file.
     os.makedirs(FLAGS.backup_dir, exist_ok=True)
-    model.save_weights(os.path.join(FLAGS.backup_dir, "trained.weights.h5"))
+    partial = os.path.join(FLAGS.backup_dir, "trained.partial.weights.h5")
+    model.save_weights(partial)
+    os.replace(partial, os.path.join(FLAGS.backup_dir, "trained.weights.h5"))
 
     metrics, reconstructions = val_metrics(model, x_val)
     metadata = publishing.training_metadata(
@@ -88,7 +91,7 @@ def main(argv):
             "report": f"val ({len(x_val):,})",
         },
         steps=steps,
-        wall_time_s=wall,
+        **run,
         history=history,
         metrics=metrics,
     )

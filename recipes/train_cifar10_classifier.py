@@ -22,6 +22,7 @@ from absl import app, flags  # noqa: E402
 import keras_latent  # noqa: E402
 from keras_latent import datasets  # noqa: E402
 from keras_latent.models import ImageClassifier  # noqa: E402
+from keras_latent.utils.files import atomic_write_text  # noqa: E402
 
 FLAGS = publishing.define_training_flags(
     "cifar10_classifier", "cifar10_subset/", epochs=30, batch_size=64, terse=True
@@ -43,36 +44,39 @@ CLASS_NAMES = (
 
 
 def resume(model):
-    """Returns `(model, epochs done)`: the checkpoint's, else `(model, 0)`.
+    """Returns `(model, epochs done, seconds trained)`: the checkpoint's, else
+    `(model, 0, 0.0)`.
 
     BackupAndRestore cannot serve here: every epoch is its own `fit` call, on
     freshly augmented images.
     """
     progress = os.path.join(FLAGS.backup_dir, "progress.json")
     if not os.path.exists(progress):
-        return model, 0
+        return model, 0, 0.0
     with open(progress) as f:
         progress = json.load(f)
     checkpoint = os.path.join(FLAGS.backup_dir, progress["checkpoint"])
     print(f"Resuming after epoch {progress['epochs_done']} from {checkpoint}")
-    return keras.saving.load_model(checkpoint), progress["epochs_done"]
+    seconds = float(progress.get("elapsed_s", 0.0))
+    return keras.saving.load_model(checkpoint), progress["epochs_done"], seconds
 
 
-def save_checkpoint(model, epochs_done):
+def save_checkpoint(model, epochs_done, elapsed_s):
     """Saves the model and its optimizer; a crash at any point keeps the last.
 
     Each epoch gets its own file, and `progress.json` (replaced atomically)
-    names the newest complete one; only then is the older one deleted.
+    names the newest complete one and the training seconds so far; only then
+    is the older one deleted.
     """
     os.makedirs(FLAGS.backup_dir, exist_ok=True)
     name = f"checkpoint_epoch{epochs_done}.keras"
     checkpoint = os.path.join(FLAGS.backup_dir, name)
     model.save(checkpoint + ".tmp.keras")
     os.replace(checkpoint + ".tmp.keras", checkpoint)
-    progress = os.path.join(FLAGS.backup_dir, "progress.json")
-    with open(progress + ".tmp", "w") as f:
-        json.dump({"epochs_done": epochs_done, "checkpoint": name}, f)
-    os.replace(progress + ".tmp", progress)
+    progress = {"epochs_done": epochs_done, "checkpoint": name, "elapsed_s": elapsed_s}
+    atomic_write_text(
+        os.path.join(FLAGS.backup_dir, "progress.json"), json.dumps(progress)
+    )
     for old in os.listdir(FLAGS.backup_dir):
         if old.startswith("checkpoint_epoch") and old != name:
             os.remove(os.path.join(FLAGS.backup_dir, old))
@@ -100,7 +104,7 @@ def main(argv):
             keras.layers.RandomTranslation(0.1, 0.1),
         ]
     )
-    model, first_epoch = resume(model)
+    model, first_epoch, earlier_seconds = resume(model)
     clock = publishing.Stopwatch()
     for epoch in range(first_epoch, FLAGS.epochs):
         # Augmentation outside the model keeps the preset a plain classifier.
@@ -111,8 +115,11 @@ def main(argv):
             batch_size=FLAGS.batch_size,
             verbose=2,
         )
-        save_checkpoint(model, epoch + 1)
-    wall = clock.seconds()
+        save_checkpoint(model, epoch + 1, round(earlier_seconds + clock.seconds(), 1))
+    # The training time of every run, as `publishing.fit` records it.
+    run = {"wall_time_s": round(earlier_seconds + clock.seconds(), 1)}
+    if first_epoch:
+        run.update(resumed=True, epochs_done_before_resume=first_epoch)
     # Like BackupAndRestore: a finished run leaves no checkpoint behind.
     shutil.rmtree(FLAGS.backup_dir, ignore_errors=True)
     accuracy = publishing.top1_accuracy(
@@ -131,7 +138,7 @@ def main(argv):
             "report": f"the last {held_out} images of each class ({len(x_val):,})",
         },
         steps=publishing.epoch_steps(len(x_train)),
-        wall_time_s=wall,
+        **run,
         metrics={"held_out_accuracy": accuracy},
     )
     body = f"""

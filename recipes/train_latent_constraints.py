@@ -46,6 +46,7 @@ import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics, presets  # noqa: E402
 from keras_latent.images import save_image_grid  # noqa: E402
 from keras_latent.models import LatentConstraints  # noqa: E402
+from keras_latent.utils.files import atomic_write_text  # noqa: E402
 from keras_latent.utils.inputs import predict_in_batches  # noqa: E402
 
 CELEBA_ATTRIBUTES = [
@@ -210,9 +211,10 @@ def train(model, posteriors, y_train, backup_dir):
             history=saved["history"],
             wall_time_s=saved.get("wall_time_s"),
             reused_from=str(finished),
+            backup=None,
         )
     model.compile(optimizer=lc_steps.actor_critic_optimizers())
-    clock = publishing.Stopwatch()
+    backup = publishing.ResumableBackup(backup_dir)
     history = model.fit(
         posteriors,
         y_train,
@@ -220,15 +222,16 @@ def train(model, posteriors, y_train, backup_dir):
         batch_size=FLAGS.batch_size,
         shuffle=True,
         verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(backup_dir)],
+        callbacks=[backup],
     )
     model.save_to_preset(finished, weights_dtype="float32")
     logs = {k: [float(x) for x in v] for k, v in history.history.items()}
-    wall = clock.seconds()
-    record.write_text(
-        json.dumps({"fingerprint": fingerprint, "history": logs, "wall_time_s": wall})
+    wall = backup.seconds()
+    atomic_write_text(
+        record,
+        json.dumps({"fingerprint": fingerprint, "history": logs, "wall_time_s": wall}),
     )
-    history.wall_time_s, history.reused_from = wall, None
+    history.wall_time_s, history.reused_from, history.backup = wall, None, backup
     return history
 
 
@@ -415,7 +418,11 @@ def main(argv):
         validation_data=(model.encode_posteriors(data.x_real), data.y_real),
     )
     history = train(model, posteriors, data.y_train, backup_dir())
-    wall = clock.seconds()
+    wall, resumed = clock.seconds(), {}
+    if history.backup is not None:
+        # An interrupted fit's earlier runs trained too: count their time.
+        wall = round(wall + history.backup.earlier_seconds, 1)
+        resumed = history.backup.resume_fields()
     reused_fit = None
     if history.reused_from:
         # The clock saw only the reload; the fit's own time is in its record
@@ -438,6 +445,7 @@ def main(argv):
         critic_updates=steps * FLAGS.critic_steps,
         wall_time_s=wall,
         reused_fit=reused_fit,
+        **resumed,
         attribute_critic_best_epoch_logs=lc_steps.best_epoch_logs(critic_history),
         history=history,
         metrics=measured(results, edits, judge_name, data),

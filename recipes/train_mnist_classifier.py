@@ -32,13 +32,13 @@ def main(argv):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    _, wall = publishing.fit(model, x_train, y_train, batch_size=FLAGS.batch_size)
+    _, run = publishing.fit(model, x_train, y_train, batch_size=FLAGS.batch_size)
     accuracy = publishing.top1_accuracy(model, x_test, y_test, "MNIST test", "test")
     metadata = publishing.training_metadata(
         "train_mnist_classifier",
         **publishing.mnist_provenance(len(x_train), len(x_test)),
         steps=publishing.epoch_steps(len(x_train)),
-        wall_time_s=wall,
+        **run,
         metrics={"test_accuracy": accuracy},
     )
     body = (

@@ -39,7 +39,7 @@ def main(argv):
         seed=FLAGS.seed,
     )
     model.compile(optimizer=keras_latent.optimizers.Adam(FLAGS.learning_rate))
-    history, wall = publishing.fit(
+    history, run = publishing.fit(
         model, x_train, batch_size=FLAGS.batch_size, shuffle=True
     )
 
@@ -50,7 +50,7 @@ def main(argv):
         "train_mnist_vae",
         **publishing.mnist_provenance(len(x_train), len(x_test)),
         steps=publishing.epoch_steps(len(x_train)),
-        wall_time_s=wall,
+        **run,
         history=history,
         metrics={**test_metrics, "judge_confident_share": sanity},
     )

@@ -52,7 +52,7 @@ def main(argv):
         seed=FLAGS.seed,
     )
     model.compile()
-    history, wall = publishing.fit(model, train, steps_per_epoch=FLAGS.steps_per_epoch)
+    history, run = publishing.fit(model, train, steps_per_epoch=FLAGS.steps_per_epoch)
     sanity = publishing.sanity_figure(model, x_test)
 
     steps = FLAGS.epochs * FLAGS.steps_per_epoch
@@ -63,7 +63,7 @@ def main(argv):
         ),
         steps=steps,
         critic_updates=steps * FLAGS.critic_steps,
-        wall_time_s=wall,
+        **run,
         history=history,
         full_history=True,
         metrics={"judge_confident_share": sanity},

@@ -102,6 +102,55 @@ def test_directory_without_config_is_rejected(tmp_path):
         keras_latent.from_preset(tmp_path)
 
 
+@pytest.mark.parametrize("key", ["config", "class_name", "registered_name"])
+def test_incomplete_config_is_named_not_the_weights(tmp_path, key):
+    # Without `config` or `class_name`, Keras returned the dict itself and the
+    # error blamed model.weights.h5; without `registered_name` it could not
+    # find the class.
+    small_preset(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config[key]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    for load_weights in (True, False):
+        with pytest.raises(ValueError, match="config.json' is incomplete") as info:
+            keras_latent.from_preset(tmp_path, load_weights=load_weights)
+        assert key in str(info.value) and "weights file" not in str(info.value)
+
+
+def test_config_that_is_not_an_object_is_incomplete(tmp_path):
+    small_preset(tmp_path)
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="is incomplete"):
+        keras_latent.from_preset(tmp_path)
+
+
+def test_a_keras_file_is_named_with_the_loader_to_use(tmp_path, monkeypatch):
+    model = VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,), seed=0)
+    model.save(tmp_path / "model.keras")
+    monkeypatch.chdir(tmp_path)
+    for preset in (
+        tmp_path / "model.keras",
+        str(tmp_path / "model.keras"),
+        "model.keras",
+    ):
+        with pytest.raises(ValueError, match=r"is a `\.keras` file") as info:
+            keras_latent.from_preset(preset)
+        assert "keras.saving.load_model" in str(info.value)
+        assert "does not exist" not in str(info.value)
+    # The advice works.
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert type(loaded) is VAE
+    with pytest.raises(ValueError, match=r"`\.keras` file \(it does not exist\)"):
+        keras_latent.from_preset("other.keras")
+
+
+def test_a_file_inside_a_preset_names_its_folder(tmp_path):
+    small_preset(tmp_path / "preset")
+    with pytest.raises(ValueError, match="a preset is a directory") as info:
+        keras_latent.from_preset(tmp_path / "preset" / "config.json")
+    assert str(tmp_path / "preset") in str(info.value)
+
+
 def test_corrupt_weights_raise_a_clear_error(tmp_path):
     small_preset(tmp_path)
     (tmp_path / "model.weights.h5").write_bytes(b"this is not an HDF5 file")

@@ -129,6 +129,8 @@ def test_mnist_classifier(recipe_env, data_dir, tmp_path):
     assert metadata["split"]["report"] == f"test ({NUM_MNIST_TEST:,})"
     # A finished run leaves nothing for the next one to resume from.
     assert not (tmp_path / "backup").exists()
+    # Only a resumed run says so (the published presets' keys stay as they were).
+    assert "resumed" not in metadata and "epochs_done_before_resume" not in metadata
 
     model = keras_latent.from_preset(output)
     assert type(model) is ImageClassifier
@@ -303,7 +305,12 @@ def test_cifar10_classifier_resumes_from_its_checkpoint(recipe_env, data_dir, tm
         metrics=["accuracy"],
     )
     checkpointed.save(backup / "checkpoint_epoch1.keras")
-    progress = {"epochs_done": 1, "checkpoint": "checkpoint_epoch1.keras"}
+    # As if the interrupted run had trained for 500 s.
+    progress = {
+        "epochs_done": 1,
+        "checkpoint": "checkpoint_epoch1.keras",
+        "elapsed_s": 500.0,
+    }
     (backup / "progress.json").write_text(json.dumps(progress))
     # A crash after epoch 2's checkpoint, before progress.json named it (here
     # a truncated file): progress.json still names epoch 1's, which wins.
@@ -323,6 +330,12 @@ def test_cifar10_classifier_resumes_from_its_checkpoint(recipe_env, data_dir, tm
     model = check_cifar_preset(tmp_path / "cifar10_classifier", flags, data_dir, 2)
     assert model.filters == (4,) and model.dense_units == 8
     assert not backup.exists()
+    # The run records that it resumed, and the training time of both runs.
+    metadata = keras_latent.load_preset_metadata(tmp_path / "cifar10_classifier")
+    assert metadata["resumed"] is True and metadata["epochs_done_before_resume"] == 1
+    assert metadata["wall_time_s"] >= 500.0
+    card = (tmp_path / "cifar10_classifier" / "README.md").read_text()
+    assert "resumed after epoch 1 of an interrupted run" in card
 
 
 def test_evaluate_preset_records_the_report(recipe_env, vae_run, data_dir, tmp_path):

@@ -97,6 +97,8 @@ def run(args) -> int:
             # Checked before the evaluation, which can take minutes.
             return fail(f"argument --json: {problem}")
     started = time.time()
+    from keras_latent.utils.files import atomic_write_text
+
     # evaluate checks the metric names before it loads anything.
     options = {name: getattr(args, name) for name in EVALUATE_OPTIONS}
     report = keras_latent.evaluate(args.preset, verbose=not args.quiet, **options)
@@ -106,7 +108,7 @@ def run(args) -> int:
         print(text, end="")
     else:
         make_parent_directory(path)
-        path.write_text(text)
+        atomic_write_text(path, text)
         print(f"wrote {path}")
     print(f"evaluated '{args.preset}' in {time.time() - started:.1f} s")
     return 0
