@@ -1,4 +1,6 @@
 import inspect
+import json
+import warnings
 
 import keras
 import numpy as np
@@ -7,7 +9,13 @@ import pytest
 from keras_latent.losses import latent_distance
 from keras_latent.models import VAE, LatentConstraints
 from keras_latent.models.latent_constraints import OPTIMIZE_OPTIONS, optimize_latents
-from tests.test_case import TestCase, assert_same_weights, to_numpy
+from tests.test_case import (
+    TestCase,
+    assert_numpy_bool,
+    assert_numpy_float32,
+    assert_same_weights,
+    to_numpy,
+)
 
 RNG = np.random.RandomState(0)
 IMAGES = RNG.rand(64, 8, 8, 1).astype("float32")
@@ -646,3 +654,200 @@ def test_optimize_latents_is_adam_with_a_per_example_stop():
     assert 0 < passing.sum() < 10
     np.testing.assert_array_equal(z[passing], z_start[passing])
     assert np.all((z @ a > 0) & (z @ w > 0))
+
+
+# -- NumPy out, NumPy ints, and argument checks (issue 15) -------------------------
+
+
+def _with_critic():
+    model = tiny_lc()
+    model.fit_attribute_critic(
+        IMAGES, LABELS, ["a", "b"], hidden_units=(8,), epochs=1, verbose=0
+    )
+    return model
+
+
+def test_every_inference_method_returns_float32_numpy():
+    model = _with_critic()
+    mean, std = model.encode(IMAGES[:5])
+    assert_numpy_float32(mean, (5, 4))
+    assert_numpy_float32(std, (5, 4))
+    assert_numpy_float32(model.decode(mean), (5, 8, 8, 1))
+    assert_numpy_float32(model.reconstruct(IMAGES[:5]), (5, 8, 8, 1))
+    posteriors = model.encode_posteriors(IMAGES[:5])
+    assert_numpy_float32(posteriors["z_mean"], (5, 4))
+    assert_numpy_float32(posteriors["z_std"], (5, 4))
+    np.testing.assert_allclose(posteriors["z_mean"], mean, atol=1e-6)
+    labels = model.label_vectors({"a": 1}, 5, seed=0)
+    assert_numpy_float32(labels, (5, 2))
+    z_new = model.apply_actor(mean, labels)
+    assert_numpy_float32(z_new, (5, 4))
+    np.testing.assert_allclose(
+        z_new, model.apply_actor(keras.ops.convert_to_tensor(mean), labels), atol=1e-6
+    )
+    images, z = model.generate({"a": 1}, num_samples=3, seed=0, return_latents=True)
+    assert_numpy_float32(images, (3, 8, 8, 1))
+    assert_numpy_float32(z, (3, 4))
+    for method in ("actor", "optimize"):
+        edited, z = (
+            model.transform(
+                IMAGES[:3], {"a": 1}, method=method, steps=2, return_latents=True
+            )
+            if method == "optimize"
+            else model.transform(IMAGES[:3], {"a": 1}, return_latents=True)
+        )
+        assert_numpy_float32(edited, (3, 8, 8, 1))
+        assert_numpy_float32(z, (3, 4))
+    for scores in (
+        model.attribute_scores(IMAGES[:3]),
+        model.attribute_scores(mean, latents=True),
+    ):
+        for name in ("a", "b"):
+            assert_numpy_float32(scores[name], (len(scores[name]),))
+    verdicts = model.satisfies(IMAGES[:3], {"a": 1})
+    for verdict in verdicts.values():
+        assert_numpy_bool(verdict, (3,))
+
+
+def test_apply_actor_and_decode_check_shapes():
+    model = tiny_lc()
+    with pytest.raises(ValueError, match=r"`z` must have shape \(N, 4\).*latent_dim=4"):
+        model.decode(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"`z` must have shape \(N, 4\)"):
+        model.apply_actor(np.zeros((2, 3)), LABELS[:2])
+    with pytest.raises(
+        ValueError, match=r"`y` must be numeric label vectors .*\(2, 2\)"
+    ):
+        model.apply_actor(np.zeros((2, 4)), LABELS[:3])
+    with pytest.raises(ValueError, match="`images` must be numeric images"):
+        model.encode(np.full((2, 8, 8, 1), "a"))
+    with pytest.raises(ValueError, match=r"shape \(batch, 8, 8, 1\)"):
+        model.transform(np.zeros((2, 1, 1, 1), "float32"), {"a": 1, "b": 0})
+
+
+def test_numpy_integers_are_ints():
+    model = tiny_lc(
+        critic_steps=np.int64(2), seed=np.int64(2), label_embedding_dim=np.int64(8)
+    )
+    json.dumps(model.get_config())
+    a = model.generate(
+        {"a": 1, "b": 0},
+        num_samples=np.int64(3),
+        seed=np.int64(4),
+        batch_size=np.int32(2),
+    )
+    # Another batch size: the same draws, up to float rounding.
+    np.testing.assert_allclose(
+        a, model.generate({"a": 1, "b": 0}, num_samples=3, seed=4), atol=1e-6
+    )
+    np.testing.assert_array_equal(
+        model.label_vectors(None, np.int64(4), seed=np.int64(1)),
+        model.label_vectors(None, 4, seed=1),
+    )
+    edited = model.transform(
+        IMAGES[:2],
+        {"a": 1, "b": 0},
+        constraint=lambda z: keras.ops.sum(z, axis=-1),
+        constraint_space="latent",
+        steps=np.int64(2),
+        batch_size=np.int64(1),
+    )
+    assert edited.shape == (2, 8, 8, 1)
+    with pytest.raises(ValueError, match="num_samples=4"):
+        model.generate(np.int64(4))
+
+
+def test_one_rule_for_seeds_and_batch_sizes():
+    model = tiny_lc()
+    for bad in (-1, 2**31, 1.5):
+        with pytest.raises(ValueError, match=r"`seed` must be None or an int"):
+            model.generate(num_samples=2, seed=bad)
+        with pytest.raises(ValueError, match=r"`seed` must be None or an int"):
+            model.label_vectors(None, 2, seed=bad)
+        with pytest.raises(ValueError, match=r"`seed` must be None or an int"):
+            tiny_lc(seed=bad)
+    every = {"a": 1, "b": 0}
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="`batch_size` must be a positive"):
+            model.generate(every, num_samples=2, batch_size=bad)
+        with pytest.raises(ValueError, match="`batch_size` must be a positive"):
+            model.transform(IMAGES[:2], every, batch_size=bad)
+        with pytest.raises(ValueError, match="`batch_size` must be a positive"):
+            model.encode_posteriors(IMAGES[:2], batch_size=bad)
+        with pytest.raises(ValueError, match="`batch_size` must be a positive"):
+            model.fit_attribute_critic(IMAGES, LABELS, ["a", "b"], batch_size=bad)
+    assert model.known_attributes == []
+
+
+def test_constructor_checks_the_weights():
+    for argument in ("distance_weight", "gradient_penalty_weight"):
+        for bad in (-1.0, float("nan")):
+            with pytest.raises(ValueError, match=f"`{argument}` must be a finite"):
+                tiny_lc(**{argument: bad})
+    assert tiny_lc(distance_weight=0.0).distance_weight == 0.0
+
+
+def test_a_single_string_is_one_attribute_name():
+    model = tiny_lc(attribute_names="abc")
+    assert model.attribute_names == ["abc"]
+    assert model.critic.input[1].shape[-1] == 1
+    model.fit_attribute_critic(
+        IMAGES, LABELS[:, :1], "Bangs", hidden_units=(4,), epochs=1, verbose=0
+    )
+    assert model.known_attributes == ["Bangs"]
+    assert set(model.attribute_scores(IMAGES[:3], "Bangs")) == {"Bangs"}
+    model.compile()
+    model.fit_actor(IMAGES, LABELS[:, :1], attribute_names="Bangs", verbose=0)
+    assert model.attribute_names == ["Bangs"]
+
+
+def test_a_non_finite_constraint_raises_and_a_constant_one_warns():
+    model = tiny_lc()
+    every = {"a": 1, "b": 0}
+    nan = lambda x: keras.ops.mean(x, axis=(1, 2, 3)) * float("nan")  # noqa: E731
+    with pytest.raises(ValueError, match="`constraint` returned 3 non-finite"):
+        model.generate(every, num_samples=3, seed=0, constraint=nan, steps=2)
+    with pytest.raises(ValueError, match="`constraint` returned .* non-finite"):
+        model.transform(
+            IMAGES[:2],
+            every,
+            constraint=lambda z: keras.ops.log(z[:, 0] * 0.0 - 1.0),
+            constraint_space="latent",
+            steps=2,
+        )
+    constant = lambda x: keras.ops.ones((keras.ops.shape(x)[0],))  # noqa: E731
+    with pytest.warns(UserWarning, match="`constraint` has a zero gradient"):
+        model.generate(every, num_samples=2, seed=0, constraint=constant, steps=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.generate(
+            every,
+            num_samples=2,
+            seed=0,
+            constraint=lambda x: keras.ops.mean(x, axis=(1, 2, 3)),
+            steps=2,
+        )
+    # A constraint that depends on z: no warning.
+    assert not [w for w in caught if "zero gradient" in str(w.message)]
+
+
+def test_a_constraint_that_turns_non_finite_mid_search_raises():
+    model = tiny_lc()
+    # sqrt(z + 10) is finite at z ~ N(0, 1); minimising it with big steps
+    # drives z below -10, where its gradient is NaN.
+    with pytest.raises(ValueError, match=r"non-finite gradient .* at step \d+"):
+        model.generate(
+            {"a": 1, "b": 0},
+            num_samples=2,
+            seed=0,
+            constraint=lambda z: keras.ops.sqrt(z[:, 0] + 10.0),
+            constraint_space="latent",
+            steps=100,
+            learning_rate=1.0,
+            realism_weight=0.0,
+            distance_weight=0.0,
+        )
+
+
+def test_seeds_are_documented_per_backend():
+    assert "backend" in LatentConstraints.generate.__doc__

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.latent_constraints_test import IMAGES, LABELS, tiny_lc
-from tests.test_case import tiny_gan, to_numpy
+from tests.test_case import assert_numpy_float32, tiny_gan, to_numpy
 from tests.vae_test import tiny_vae
 
 POLICIES = ["mixed_bfloat16", "mixed_float16"]
@@ -53,6 +53,13 @@ def test_vae_trains_and_generates_float32(policy):
     assert model.encoder.compute_dtype == policy.split("_")[1]
     model.compile(optimizer="adam")
     _assert_trains_and_generates_float32(model)
+    # 16-bit networks, float32 NumPy out.
+    mean, std = model.encode(IMAGES[:3])
+    assert_numpy_float32(mean, (3, 3))
+    assert_numpy_float32(std, (3, 3))
+    assert_numpy_float32(model.decode(mean), (3, 8, 8, 1))
+    assert_numpy_float32(model.reconstruct(IMAGES[:3]), (3, 8, 8, 1))
+    assert_numpy_float32(model.negative_elbo(IMAGES[:3]), (3,))
 
 
 @pytest.mark.parametrize("policy", POLICIES, indirect=True)
@@ -90,6 +97,7 @@ def test_latent_constraints_trains(policy):
         model.generate({"a": 1}, num_samples=4, seed=0),
     ):
         assert outputs.dtype == np.float32 and np.all(np.isfinite(outputs))
+    assert_numpy_float32(model.apply_actor(posteriors["z_mean"][:4], LABELS[:4]))
     scores = model.attribute_scores(IMAGES[:4], ["c"])["c"]
     assert scores.dtype == np.float32 and np.all((scores >= 0) & (scores <= 1))
 

@@ -27,6 +27,27 @@ def to_numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
+def assert_numpy_float32(x, shape=None):
+    """`x` is a float32 NumPy array, not a backend tensor (no autograd history).
+
+    `np.asarray` of a torch tensor that requires grad raises; of a NumPy
+    array it is the array itself.
+    """
+    assert type(x) is np.ndarray, type(x)
+    assert x.dtype == np.float32, x.dtype
+    assert np.asarray(x) is x
+    if shape is not None:
+        assert x.shape == tuple(shape), (x.shape, shape)
+
+
+def assert_numpy_bool(x, shape=None):
+    """`x` is a bool NumPy array (a verdict), not a backend tensor."""
+    assert type(x) is np.ndarray, type(x)
+    assert x.dtype == np.bool_, x.dtype
+    if shape is not None:
+        assert x.shape == tuple(shape), (x.shape, shape)
+
+
 def assert_same_weights(a, b):
     assert len(a.weights) == len(b.weights)
     for va, vb in zip(a.weights, b.weights):

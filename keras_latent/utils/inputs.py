@@ -25,6 +25,12 @@ def validate_images(images, image_shape: Sequence[int], argument: str = "images"
             f"`{argument}` must be an array of images, shape (batch, "
             f"{', '.join(map(str, image_shape))}). Received: {type(images).__name__}"
         )
+    if isinstance(images, np.ndarray) and images.dtype.kind not in "biuf":
+        # Keras's own error would be "Invalid dtype: str32".
+        raise ValueError(
+            f"`{argument}` must be numeric images (floats in [0, 1] or uint8 "
+            f"in [0, 255]). Received a NumPy array of dtype {images.dtype}."
+        )
     shape = tuple(images.shape)
     expected = tuple(image_shape)
     if isinstance(images, np.ndarray) and len(shape) >= 1 and shape[0] == 0:
@@ -120,16 +126,103 @@ class ChecksFitImages:
         return super().fit(x, y, *args, **kwargs)
 
 
+class ChecksPredictImages:
+    """Mixin: Keras's `predict` checks NumPy images `x` like `fit` does.
+
+    Only NumPy input is checked (a float batch in [0, 1] of the model's
+    `image_shape`); tensors and datasets go to Keras unchecked. Calling the
+    model itself (`model(images)`) checks shape and dtype but never values,
+    since inside graphs the images are symbolic tensors. Needs
+    `self.image_shape`.
+    """
+
+    def predict(self, x, *args, **kwargs):
+        if isinstance(x, np.ndarray):
+            validate_images(x, self.image_shape, argument="x")
+        return super().predict(x, *args, **kwargs)
+
+
+# Seeds every backend takes both as `keras.random.SeedGenerator(seed)` (torch
+# stores it as int32) and as `keras.random.normal(..., seed=seed)` (JAX as
+# uint32): non-negative int32.
+MAX_SEED = 2**31 - 1
+
+
+def check_int(value, argument: str, minimum: int | None = None) -> int:
+    """`value` as a Python int; raises a ValueError naming `argument`.
+
+    NumPy integer scalars (`np.int64(3)`) count as ints; bools and floats
+    (even `3.0`) do not.
+
+    Args:
+        value: what the user passed.
+        argument: str. The argument's name, for the error.
+        minimum: int or None. The smallest valid value. Defaults to `None`.
+    """
+    valid = isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    if not valid or (minimum is not None and value < minimum):
+        if minimum == 1:
+            rule = "a positive int"
+        elif minimum is not None:
+            rule = f"an int >= {minimum}"
+        else:
+            rule = "an int"
+        raise ValueError(f"`{argument}` must be {rule}. Received: {value!r}")
+    return int(value)
+
+
 def validate_num_samples(num_samples) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
+    """`num_samples` as a positive Python int (NumPy integers accepted)."""
+    return check_int(num_samples, "num_samples", minimum=1)
+
+
+def validate_batch_size(batch_size) -> int:
+    """`batch_size` as a positive Python int (NumPy integers accepted)."""
+    return check_int(batch_size, "batch_size", minimum=1)
+
+
+def validate_seed(seed, argument: str = "seed") -> int | None:
+    """`seed` as `None` or a Python int in [0, 2**31 - 1].
+
+    The one rule for every model's seeds: negative seeds work on some
+    backends and fail on others (JAX), so none takes them.
+    """
+    if seed is None:
+        return None
+    valid = isinstance(seed, (int, np.integer)) and not isinstance(
+        seed, (bool, np.bool_)
+    )
+    if not valid or not 0 <= seed <= MAX_SEED:
         raise ValueError(
-            f"`num_samples` must be a positive int. Received: {num_samples!r}"
+            f"`{argument}` must be None or an int in [0, {MAX_SEED}]. "
+            f"Received: {seed!r}"
         )
-    if num_samples < 1:
+    return int(seed)
+
+
+def validate_latents(z, latent_dim: int, argument: str = "z") -> np.ndarray:
+    """`z` as a finite float32 NumPy array `(N, latent_dim)`, N >= 1.
+
+    Backend tensors are converted to NumPy: the methods that take latents
+    this way return NumPy.
+    """
+    array = np.asarray(keras.ops.convert_to_numpy(z))
+    if array.dtype.kind not in "biuf":
         raise ValueError(
-            f"`num_samples` must be a positive int. Received: {num_samples}"
+            f"`{argument}` must be numeric latents; received dtype {array.dtype}."
         )
-    return num_samples
+    if array.ndim != 2 or array.shape[1] != latent_dim or not len(array):
+        raise ValueError(
+            f"`{argument}` must have shape (N, {latent_dim}) for this model's "
+            f"latent_dim={latent_dim}, N >= 1. Received shape {array.shape}."
+        )
+    array = array.astype("float32", copy=False)
+    if not np.all(np.isfinite(array)):
+        # NaN latents decode to NaN images without complaint.
+        raise ValueError(f"`{argument}` must be finite; it holds NaN or inf.")
+    return array
 
 
 def check_choice(argument: str, value, choices: Sequence) -> None:
@@ -146,6 +239,7 @@ def predict_in_batches(fn, inputs, batch_size: int = 256) -> np.ndarray:
     `inputs` is an array, or a tuple of arrays with the same first dimension
     that are batched together and passed as `fn(*batch)`.
     """
+    batch_size = validate_batch_size(batch_size)
     arrays = inputs if isinstance(inputs, tuple) else (inputs,)
     total = int(arrays[0].shape[0])
     if total == 0:
@@ -161,10 +255,12 @@ def predict_in_batches(fn, inputs, batch_size: int = 256) -> np.ndarray:
 def standard_normal_latents(num_samples, latent_dim: int, seed, seed_generator):
     """z ~ N(0, I) of shape `(num_samples, latent_dim)`.
 
-    An int `seed` gives the same draw every time; `None` advances the model's
-    own `seed_generator`.
+    An int `seed` gives the same draw every time on one backend (backends
+    draw different numbers); `None` advances the model's own
+    `seed_generator`.
     """
-    validate_num_samples(num_samples)
+    num_samples = validate_num_samples(num_samples)
+    seed = validate_seed(seed)
     return keras.random.normal(
         (num_samples, latent_dim), seed=seed_generator if seed is None else seed
     )
@@ -174,7 +270,7 @@ class GeneratesFromStandardNormal:
     """Mixin: `generate` draws z ~ N(0, I) and maps it to images.
 
     The model sets `latent_dim` and `seed_generator` and implements
-    `images_from_latents(z)`, returning images in [0, 1].
+    `_images_from_latents(z)`, a tensor function returning images in [0, 1].
     """
 
     def generate(
@@ -184,15 +280,19 @@ class GeneratesFromStandardNormal:
 
         Args:
             num_samples: int. Number of images.
-            seed: int or None. The same seed gives the same images; `None`
-                draws from the model's own seed generator. Defaults to `None`.
+            seed: int in [0, 2**31 - 1] or None. On one backend the same seed
+                gives the same images; backends draw different numbers, so
+                they do not give the same images. `None` draws from the
+                model's own seed generator. Defaults to `None`.
             batch_size: int. Batch size of the mapping to images. Defaults
                 to `256`.
 
         Returns:
-            float32 NumPy array `(num_samples, H, W, C)` in [0, 1].
+            float32 NumPy array `(num_samples, H, W, C)` in [0, 1], on every
+            backend.
         """
+        batch_size = validate_batch_size(batch_size)
         z = standard_normal_latents(
             num_samples, self.latent_dim, seed, self.seed_generator
         )
-        return predict_in_batches(self.images_from_latents, z, batch_size)
+        return predict_in_batches(self._images_from_latents, z, batch_size)

@@ -12,6 +12,7 @@ from keras_latent.layers import stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.utils.inputs import (
     ChecksFitImages,
+    ChecksPredictImages,
     predict_in_batches,
     standardize_images,
     validate_images,
@@ -20,12 +21,20 @@ from keras_latent.utils.state_guard import RestoreStateOnError
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")
-class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.Model):
+class ImageClassifier(
+    PresetMixin, ChecksFitImages, ChecksPredictImages, RestoreStateOnError, keras.Model
+):
     """Convolutional classifier that judges generated images.
 
     It is trained apart from every generator (an *independent* judge), and
     outputs probabilities: softmax over classes, or one sigmoid per attribute
     when `multi_label=True`.
+
+    `predict_proba` takes NumPy images (uint8 or floats in [0, 1]) and
+    returns float32 NumPy on every backend. `fit` and Keras's `predict` check
+    NumPy images the same way (floats in [0, 1]); calling the model
+    (`judge(images)`) works on tensors, inside graphs too, and checks only
+    their shape and dtype, never their values.
 
     Args:
         image_shape: tuple `(height, width, channels)`. Defaults to
@@ -114,6 +123,9 @@ class ImageClassifier(PresetMixin, ChecksFitImages, RestoreStateOnError, keras.M
             images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
                 255), or a list of images.
             batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N, len(class_names))`.
         """
         images = standardize_images(images, self.image_shape)
         return predict_in_batches(self, images, batch_size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_latent import losses
@@ -15,7 +16,9 @@ from keras_latent.trainer import CriticGame
 from keras_latent.utils.inputs import (
     ChecksFitImages,
     GeneratesFromStandardNormal,
+    check_int,
     validate_images,
+    validate_seed,
 )
 
 ARCHITECTURES = ("dcgan", "mlp")
@@ -32,6 +35,8 @@ class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGa
 
     The generator ends in tanh, so the critic sees images in [−1, 1]; data
     passed to `fit` and images returned by `generate` are in [0, 1].
+    `generate` returns float32 NumPy on every backend; calling the model on
+    noise (`gan(z)`) returns backend tensors.
 
     `fit`'s logs: `critic_loss`, `wasserstein` (the critic's estimate
     E[D(x)] − E[D(x̃)]), `gradient_penalty`, `generator_loss`.
@@ -53,8 +58,9 @@ class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGa
             convolutions. Defaults to `(64, 128)`.
         critic_steps: int. Critic updates per generator update (n_critic).
             Defaults to `5`.
-        gradient_penalty_weight: float. λ. Defaults to `10.0`.
-        seed: int or None. Seed of the model's noise. Defaults to `None`.
+        gradient_penalty_weight: float >= 0. λ. Defaults to `10.0`.
+        seed: int in [0, 2**31 - 1] or None. Seed of the model's noise.
+            Defaults to `None`.
 
     Example:
 
@@ -83,10 +89,14 @@ class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGa
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(critic_steps, int) or critic_steps < 1:
+        critic_steps = check_int(critic_steps, "critic_steps", minimum=1)
+        if not (np.isfinite(gradient_penalty_weight) and gradient_penalty_weight >= 0):
             raise ValueError(
-                f"`critic_steps` must be a positive int. Received: {critic_steps!r}"
+                "`gradient_penalty_weight` must be a finite number >= 0. "
+                f"Received: {gradient_penalty_weight!r}"
             )
+        latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        seed = validate_seed(seed)
         if architecture not in ARCHITECTURES:
             raise ValueError(
                 f"`architecture` must be one of {list(ARCHITECTURES)}. "
@@ -180,7 +190,7 @@ class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGa
         """Maps noise `(batch, latent_dim)` to images in [0, 1]."""
         return (self._generate(z, training=training) + 1.0) / 2.0
 
-    def images_from_latents(self, z):
+    def _images_from_latents(self, z):
         """The generator in inference mode: what `generate` maps z through."""
         return self(z)
 

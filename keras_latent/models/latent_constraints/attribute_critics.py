@@ -31,6 +31,7 @@ from keras_latent.utils.inputs import (
     check_choice,
     predict_in_batches,
     standardize_images,
+    validate_batch_size,
 )
 
 NO_CRITIC_MESSAGE = (
@@ -49,8 +50,9 @@ def encode_posteriors(vae, images, batch_size: int = 256, argument: str = "image
         argument: str. The argument's name, for errors. Defaults to `"images"`.
     """
     images = standardize_images(images, vae.image_shape, argument)
+    # The VAE's tensor path (its public `encode` would check images again).
     stats = predict_in_batches(
-        lambda x: ops.concatenate(vae.encode(x), axis=-1), images, batch_size
+        lambda x: ops.concatenate(vae._encode(x), axis=-1), images, batch_size
     )
     return {
         "z_mean": stats[:, : vae.latent_dim],
@@ -199,7 +201,8 @@ class AttributeCriticsMixin:
                 1 = present (one-hot for `"categorical"`; other values raise
                 a ValueError: convert ±1 labels with `(y + 1) // 2`); `None`
                 when `x` is a dataset.
-            attribute_names: sequence of str. Names of the K columns.
+            attribute_names: sequence of str. Names of the K columns; a
+                single string is one name (`"Bangs"` is `["Bangs"]`).
             label_type: `"multi_label"` or `"categorical"`. Defaults to
                 `"multi_label"`.
             hidden_units: sequence of int. Defaults to `(512, 512)`.
@@ -228,6 +231,7 @@ class AttributeCriticsMixin:
         """
         names = attribute_name_list(attribute_names)
         check_choice("label_type", label_type, LABEL_TYPES)
+        batch_size = validate_batch_size(batch_size)
         x, y = latent_training_arrays(self.vae, x, y, names, label_type)
         network = latent_mlp(
             self.latent_dim, tuple(int(u) for u in hidden_units), len(names), "new"
@@ -288,11 +292,16 @@ class AttributeCriticsMixin:
         Args:
             inputs: images in [0, 1], or latents `(N, latent_dim)` with
                 `latents=True`.
-            attribute_names: names to score; `None` scores every known one.
-                Defaults to `None`.
+            attribute_names: names to score (a single string is one name);
+                `None` scores every known one. Defaults to `None`.
             batch_size: int. Defaults to `256`.
             latents: bool. Whether `inputs` are latents. Defaults to `False`.
+
+        Returns:
+            A dict of float32 NumPy arrays `(N,)`, on every backend.
         """
+        if isinstance(attribute_names, str):
+            attribute_names = [attribute_names]
         names = list(attribute_names or self.known_attributes)
         if not self.attribute_critic_networks:
             raise ValueError(NO_CRITIC_MESSAGE)

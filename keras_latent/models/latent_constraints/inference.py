@@ -24,6 +24,7 @@ from keras_latent.utils.inputs import (
     check_choice,
     predict_in_batches,
     standard_normal_latents,
+    validate_batch_size,
     validate_num_samples,
 )
 
@@ -60,11 +61,15 @@ class InferenceMixin:
                 `(num_samples, K)` of label vectors in the order of
                 `attribute_names`, or `None` (all drawn). Defaults to `None`.
             num_samples: int. Defaults to `16`.
-            seed: int or None. The same seed gives the same images. Defaults
-                to `None`.
+            seed: int in [0, 2**31 - 1] or None. On one backend the same seed
+                gives the same images; backends draw different numbers.
+                `None` draws from the model's own seed generator. Defaults to
+                `None`.
             constraint: callable or None. A differentiable zero-shot
                 constraint: maps decoded images (or latents, see
-                `constraint_space`) to a per-example loss to minimise.
+                `constraint_space`) to a per-example loss to minimise. One
+                that returns NaN or inf raises a ValueError; one whose
+                gradient is zero (a constant) warns that it has no effect.
                 Defaults to `None`.
             constraint_space: `"image"` or `"latent"`. Defaults to `"image"`.
             batch_size: int. Defaults to `256`.
@@ -78,9 +83,11 @@ class InferenceMixin:
 
         Returns:
             float32 NumPy images `(num_samples, H, W, C)` in [0, 1], and the
-            latents `(num_samples, latent_dim)` if `return_latents`.
+            float32 NumPy latents `(num_samples, latent_dim)` if
+            `return_latents`, on every backend.
         """
         num_samples = validate_num_samples(num_samples)
+        batch_size = validate_batch_size(batch_size)
         labels = self.label_vectors(attributes, num_samples, seed)
         extra = {}
         if isinstance(attributes, Mapping):
@@ -103,7 +110,7 @@ class InferenceMixin:
             num_samples, self.latent_dim, seed, self.seed_generator
         )
         z = ops.convert_to_numpy(z)
-        z_new = predict_in_batches(self.apply_actor, (z, labels), batch_size)
+        z_new = predict_in_batches(self._apply_actor, (z, labels), batch_size)
         if optimize:
             goal = {n: np.full(num_samples, v, "float32") for n, v in extra.items()}
             z_new = self._optimize_latents(
@@ -115,7 +122,7 @@ class InferenceMixin:
                 batch_size,
                 **optimize_kwargs,
             )
-        images = predict_in_batches(self.vae.decode, z_new, batch_size)
+        images = predict_in_batches(self.vae._decode, z_new, batch_size)
         return (images, z_new) if return_latents else images
 
     def transform(
@@ -150,8 +157,9 @@ class InferenceMixin:
             method: `"actor"` or `"optimize"`. Defaults to `"actor"`.
             constraint: callable or None. An extra differentiable constraint
                 (a per-example loss of the decoded images, or of z); with it,
-                `"actor"` is followed by the optimisation. Defaults to
-                `None`.
+                `"actor"` is followed by the optimisation. NaN or inf values
+                raise a ValueError; a zero gradient (a constant) warns that
+                it has no effect. Defaults to `None`.
             constraint_space: `"image"` or `"latent"`. Defaults to `"image"`.
             batch_size: int. Defaults to `256`.
             return_latents: bool. Also return the edited latents. Defaults to
@@ -164,8 +172,10 @@ class InferenceMixin:
                 the plain actor, or unknown, they raise a ValueError.
 
         Returns:
-            float32 NumPy images `(N, H, W, C)` in [0, 1] (and the latents).
+            float32 NumPy images `(N, H, W, C)` in [0, 1] (and the float32
+            NumPy latents `(N, latent_dim)`), on every backend.
         """
+        batch_size = validate_batch_size(batch_size)
         check_choice("method", method, TRANSFORM_METHODS)
         check_choice("constraint_space", constraint_space, CONSTRAINT_SPACES)
         check_optimize_options(
@@ -191,7 +201,7 @@ class InferenceMixin:
                     f"The actor does not condition on {extra}; use "
                     "method='optimize', or retrain it with `fit_actor`."
                 )
-            z_new = predict_in_batches(self.apply_actor, (z0, labels), batch_size)
+            z_new = predict_in_batches(self._apply_actor, (z0, labels), batch_size)
             if constraint is not None:
                 z_new = self._optimize_latents(
                     z_new, {}, *search, anchor=z0, **optimize_kwargs
@@ -202,7 +212,7 @@ class InferenceMixin:
                 for name, value in targets.items()
             }
             z_new = self._optimize_latents(z0, goal, *search, **optimize_kwargs)
-        edited = predict_in_batches(self.vae.decode, z_new, batch_size)
+        edited = predict_in_batches(self.vae._decode, z_new, batch_size)
         return (edited, z_new) if return_latents else edited
 
     def _transform_labels(self, z0, targets, batch_size):
@@ -246,6 +256,7 @@ class InferenceMixin:
             the attribute critics read (with the requested values
             substituted). Each is a bool NumPy array `(N,)`.
         """
+        batch_size = validate_batch_size(batch_size)
         targets = self._target_dict(attributes) if attributes else {}
         names = list(targets) or self.known_attributes
         z = self.encode_posteriors(images, batch_size)["z_mean"]
@@ -281,7 +292,8 @@ class InferenceMixin:
         `goal` maps attribute names to their 0/1 targets `(N,)`.
         """
         if constraint is not None and constraint_space == "image":
-            constraint = _of_decoded(constraint, self.vae.decode)
+            # The VAE's tensor path: the search differentiates through it.
+            constraint = _of_decoded(constraint, self.vae._decode)
         return optimize_latents(
             z_start,
             labels,

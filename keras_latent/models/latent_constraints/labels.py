@@ -14,13 +14,19 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 
-from keras_latent.utils.inputs import validate_num_samples
+from keras_latent.utils.inputs import validate_num_samples, validate_seed
 
 LABEL_TYPES = ("multi_label", "categorical")
 
 
-def attribute_name_list(attribute_names: Sequence[str]) -> list[str]:
-    """`attribute_names` as a list of str; raises unless non-empty and distinct."""
+def attribute_name_list(attribute_names: Sequence[str] | str) -> list[str]:
+    """`attribute_names` as a list of str; raises unless non-empty and distinct.
+
+    A single string is one name (`"Bangs"` → `["Bangs"]`), not a sequence of
+    one-letter names.
+    """
+    if isinstance(attribute_names, str):
+        attribute_names = [attribute_names]
     names = [str(n) for n in attribute_names]
     if not names or len(set(names)) != len(names):
         raise ValueError(
@@ -109,13 +115,17 @@ class LabelsMixin:
                 `(num_samples, K)` (one-hot rows for categorical labels), or
                 `None` (everything drawn).
             num_samples: int. Number of label vectors.
-            seed: int or None. Seed of the draws. Defaults to `None`.
+            seed: int in [0, 2**31 - 1] or None. Seed of the draws (NumPy's,
+                so the same on every backend). Defaults to `None`.
 
         Returns:
             A float32 NumPy array `(num_samples, K)`.
         """
-        validate_num_samples(num_samples)
-        if isinstance(attributes, int) and not isinstance(attributes, bool):
+        num_samples = validate_num_samples(num_samples)
+        seed = validate_seed(seed)
+        if isinstance(attributes, (int, np.integer)) and not isinstance(
+            attributes, (bool, np.bool_)
+        ):
             raise ValueError(
                 "The first argument of `generate` is `attributes` (a dict such "
                 f"as {{'{self.attribute_names[0]}': 1}}); received the int "

@@ -35,8 +35,13 @@ from keras_latent.trainer import CriticGame
 from keras_latent.utils import keras_internals
 from keras_latent.utils.inputs import (
     check_choice,
+    check_int,
+    predict_in_batches,
     standardize_images,
+    validate_batch_size,
     validate_images,
+    validate_latents,
+    validate_seed,
 )
 
 
@@ -56,6 +61,12 @@ class LatentConstraints(
     trained separately with `fit_attribute_critic`, which is also how users
     add new attributes from their own labelled images.
 
+    Every inference method (`generate`, `transform`, `encode`, `decode`,
+    `reconstruct`, `apply_actor`, `attribute_scores`, `encode_posteriors`,
+    `label_vectors`) returns float32 NumPy arrays on every backend, with no
+    autograd history; `satisfies` returns bool NumPy arrays. Calling the
+    model (`model([z, y])`) works on tensors and returns tensors.
+
     Call `compute_statistics(x, y)` before training: it sets σ̄_z (the mean
     encoder σ over the training set) and the label marginals that fill in
     attributes a user leaves out.
@@ -64,7 +75,7 @@ class LatentConstraints(
         vae: a `keras_latent.models.VAE` (or its serialized config). It is
             frozen: no phase updates it.
         attribute_names: sequence of str. The attributes the actor and the
-            realism critic condition on.
+            realism critic condition on; a single string is one name.
         label_type: `"multi_label"` (independent 0/1 attributes) or
             `"categorical"` (exactly one class, e.g. MNIST digits). Defaults
             to `"multi_label"`.
@@ -79,14 +90,15 @@ class LatentConstraints(
             build (their weights come from training or a preset). Defaults to
             `()`; `fit_attribute_critic` appends to it.
         critic_steps: int. Critic updates per actor update. Defaults to `10`.
-        gradient_penalty_weight: float. λ_gp. Defaults to `10.0`.
-        distance_weight: float. λ_dist; `0` disables the distance penalty.
-            Defaults to `0.1`.
+        gradient_penalty_weight: float >= 0. λ_gp. Defaults to `10.0`.
+        distance_weight: float >= 0. λ_dist; `0` disables the distance
+            penalty. Defaults to `0.1`.
         prior_fake_fraction: float in [0, 1]. Share of fakes that are prior
             samples rather than actor outputs. Defaults to `0.1`.
         mismatched_labels: bool. Whether real latents with shuffled labels
             are extra fakes. Defaults to `True`.
-        seed: int or None. Seed of the model's noise. Defaults to `None`.
+        seed: int in [0, 2**31 - 1] or None. Seed of the model's noise.
+            Defaults to `None`.
 
     Example:
 
@@ -128,10 +140,16 @@ class LatentConstraints(
             )
         check_choice("label_type", label_type, LABEL_TYPES)
         names = attribute_name_list(attribute_names)
-        if not isinstance(critic_steps, int) or critic_steps < 1:
-            raise ValueError(
-                f"`critic_steps` must be a positive int. Received: {critic_steps!r}"
-            )
+        critic_steps = check_int(critic_steps, "critic_steps", minimum=1)
+        for argument, value in (
+            ("gradient_penalty_weight", gradient_penalty_weight),
+            ("distance_weight", distance_weight),
+        ):
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"`{argument}` must be a finite number >= 0. Received: {value!r}"
+                )
+        seed = validate_seed(seed)
         if not 0.0 <= float(prior_fake_fraction) <= 1.0:
             raise ValueError(
                 "`prior_fake_fraction` must be in [0, 1]. "
@@ -144,7 +162,11 @@ class LatentConstraints(
         self.label_type = label_type
         self.critic_units = tuple(int(u) for u in critic_units)
         self.actor_units = tuple(int(u) for u in actor_units)
-        self.label_embedding_dim = label_embedding_dim
+        self.label_embedding_dim = (
+            None
+            if label_embedding_dim is None
+            else check_int(label_embedding_dim, "label_embedding_dim", minimum=1)
+        )
         self.critic_steps = critic_steps
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.distance_weight = float(distance_weight)
@@ -242,7 +264,8 @@ class LatentConstraints(
             mean, std = x["z_mean"], x["z_std"]
         else:
             validate_images(x, self.vae.image_shape, argument="x")
-            mean, std = self.vae.encode(x)
+            # The VAE's tensor path (its public `encode` returns NumPy).
+            mean, std = self.vae._encode(x)
         noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
         return ops.cast(mean, "float32") + ops.cast(std, "float32") * noise
 
@@ -254,8 +277,31 @@ class LatentConstraints(
     def _critic_logits(self, z, y, training=False):
         return ops.cast(self.critic([z, y], training=training), "float32")
 
-    def apply_actor(self, z, y, training: bool = False):
-        """z' = (1 − g)·z + g·dz, the actor's gated residual step."""
+    def apply_actor(self, z, y, batch_size: int = 256) -> np.ndarray:
+        """z' = (1 − g)·z + g·δ, the actor's gated residual step G(z, y).
+
+        Args:
+            z: latents `(N, latent_dim)`.
+            y: label vectors `(N, K)` in the order of `attribute_names`.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N, latent_dim)`.
+        """
+        z = validate_latents(z, self.latent_dim)
+        y = np.asarray(ops.convert_to_numpy(y))
+        if y.dtype.kind not in "biuf" or y.shape != (len(z), len(self.attribute_names)):
+            raise ValueError(
+                f"`y` must be numeric label vectors of shape ({len(z)}, "
+                f"{len(self.attribute_names)}): one per latent, one column per "
+                f"attribute in {self.attribute_names}. Received dtype "
+                f"{y.dtype}, shape {y.shape}."
+            )
+        y = y.astype("float32", copy=False)
+        return predict_in_batches(self._apply_actor, (z, y), batch_size)
+
+    def _apply_actor(self, z, y, training: bool = False):
+        """`apply_actor` on tensors, with gradients (training, inference)."""
         z = ops.convert_to_tensor(z, "float32")
         y = ops.convert_to_tensor(y, "float32")
         # The networks compute in the dtype policy's dtype (bfloat16 under
@@ -271,7 +317,7 @@ class LatentConstraints(
         z_real = self._posterior_sample(x)
         batch_size = ops.shape(z_real)[0]
         z_prior = self._prior(batch_size)
-        z_actor = ops.stop_gradient(self.apply_actor(z_prior, y, training=training))
+        z_actor = ops.stop_gradient(self._apply_actor(z_prior, y, training=training))
         from_prior = keras.random.uniform(
             (batch_size, 1), seed=self.seed_generator
         ) < ops.cast(self.prior_fake_fraction, "float32")
@@ -316,7 +362,7 @@ class LatentConstraints(
         _, y = self._unpack(data)
         batch_size = ops.shape(y)[0]
         z = self._prior(batch_size)
-        z_new = self.apply_actor(z, y, training=training)
+        z_new = self._apply_actor(z, y, training=training)
         logits = self._critic_logits(z_new, y, training=training)
         distance = ops.mean(latent_distance(z_new, z, self.latent_std))
         loss = ops.mean(losses.sigmoid_cross_entropy(logits, 1.0))
@@ -393,6 +439,7 @@ class LatentConstraints(
             The `History` of `fit`.
         """
         # Every check runs before the players are replaced.
+        batch_size = validate_batch_size(batch_size)
         posteriors = as_posteriors(self.vae, x, "x")
         if attribute_names is not None:
             names = attribute_name_list(attribute_names)
@@ -412,15 +459,23 @@ class LatentConstraints(
     def call(self, inputs, training: bool = False):
         """`[z, y] → images` in [0, 1]: the actor's move, then the decoder."""
         z, y = inputs
-        return self.vae.decode(self.apply_actor(z, y, training=training))
+        return self.vae._decode(self._apply_actor(z, y, training=training))
 
-    def encode(self, images, training: bool = False):
-        """The frozen encoder's posterior `(mean, std)`."""
-        return self.vae.encode(images, training=training)
+    def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """The frozen encoder's posterior `(mean, std)`, as `VAE.encode`.
 
-    def decode(self, z, training: bool = False):
-        """The frozen decoder's mean image in [0, 1]."""
-        return self.vae.decode(z, training=training)
+        Returns:
+            Two float32 NumPy arrays `(N, latent_dim)`.
+        """
+        return self.vae.encode(images, batch_size)
+
+    def decode(self, z, batch_size: int = 256) -> np.ndarray:
+        """The frozen decoder's mean image in [0, 1], as `VAE.decode`.
+
+        Returns:
+            A float32 NumPy array `(N, H, W, C)`.
+        """
+        return self.vae.decode(z, batch_size)
 
     def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
         """Decodes the posterior means of `images`; float32 in [0, 1].
@@ -430,6 +485,9 @@ class LatentConstraints(
                 list of images; uint8 images (0–255) are divided by 255.
                 Float NumPy images outside [0, 1] raise a ValueError.
             batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N, H, W, C)`.
         """
         images = standardize_images(images, self.vae.image_shape)
         return self.vae.reconstruct(images, batch_size)

@@ -14,6 +14,7 @@ it is given: the model supplies them.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 
 import keras
@@ -23,6 +24,7 @@ from keras import ops
 from keras_latent import losses
 from keras_latent.losses import latent_distance
 from keras_latent.trainer import input_gradients
+from keras_latent.utils.inputs import validate_batch_size
 
 # Adam's ε. Keras adds it to sqrt(v) where the reference added it to
 # sqrt(v̂) = sqrt(v) / sqrt(1 − β₂ᵗ): a difference far below the 1e-4 to which
@@ -60,8 +62,10 @@ def optimize_latents(
         latent_std: σ̄_z `(latent_dim,)`, the scale of L_dist.
         constraint: callable or None. Maps z `(B, latent_dim)` to a loss to
             minimise, per example `(B,)` or one for the batch. With a
-            constraint nothing stops early (it has no pass mark). Defaults to
-            `None`.
+            constraint nothing stops early (it has no pass mark). It is
+            checked once, on the first batch's starting latents: NaN or inf
+            values raise a ValueError, and a zero gradient (a constraint that
+            ignores z) warns that it has no effect. Defaults to `None`.
         batch_size: int. Examples optimised together. Defaults to `256`.
         anchor: float array `(N, latent_dim)` or None. The z₀ of L_dist;
             `None` uses `z_start`. Defaults to `None`.
@@ -76,7 +80,14 @@ def optimize_latents(
 
     Returns:
         The optimised latents, a float32 NumPy array `(N, latent_dim)`.
+
+    Raises:
+        ValueError: if the constraint gives NaN or inf at the start, or the
+            objective's gradient stops being finite during the search.
     """
+    batch_size = validate_batch_size(batch_size)
+    if constraint is not None:
+        check_constraint(constraint, z_start[:batch_size])
     anchor = z_start if anchor is None else anchor
     objective = functools.partial(
         _objective,
@@ -109,6 +120,48 @@ def optimize_latents(
             )
         )
     return np.concatenate(out).astype("float32")
+
+
+def check_constraint(constraint: Callable, z) -> None:
+    """Raises unless `constraint` is finite at `z`; warns if it ignores `z`.
+
+    A NaN constraint would turn every latent it touches into NaN, and a
+    constant one would silently do nothing.
+
+    Args:
+        constraint: callable mapping latents `(B, latent_dim)` to a loss,
+            `(B,)` or one for the batch.
+        z: float array `(B, latent_dim)`, the starting latents.
+    """
+
+    def values(t):
+        value = ops.reshape(ops.cast(constraint(t), "float32"), (-1,))
+        # 0·Σz ties the value to z, so a constraint that ignores z gets a zero
+        # gradient on every backend (TensorFlow would give None, torch raise).
+        return value + 0.0 * ops.sum(t)
+
+    value, grad = input_gradients(values, ops.convert_to_tensor(z, "float32"))
+    value, grad = ops.convert_to_numpy(value), ops.convert_to_numpy(grad)
+    if not np.all(np.isfinite(value)):
+        bad = int(np.sum(~np.isfinite(value)))
+        raise ValueError(
+            f"`constraint` returned {bad} non-finite value(s) (NaN or inf) out "
+            f"of {value.size} at the starting latents. It must return a "
+            "finite loss per example (or one for the batch); look for a log "
+            "or a division of values that can be 0."
+        )
+    if not np.all(np.isfinite(grad)):
+        raise ValueError(
+            "The gradient of `constraint` is not finite (NaN or inf) at the "
+            "starting latents, so the optimisation cannot use it."
+        )
+    if not np.any(grad):
+        warnings.warn(
+            "`constraint` has a zero gradient at the starting latents: its "
+            "value does not depend on them (a constant?), so it has no effect "
+            "on the optimisation.",
+            stacklevel=4,
+        )
 
 
 def _objective(
@@ -160,7 +213,7 @@ def _adam_search(objective, z_start, steps, learning_rate, stop_early):
         learning_rate, beta_1=0.9, beta_2=0.999, epsilon=ADAM_EPSILON
     )
     active = np.ones((len(z_start), 1), bool)
-    for _ in range(steps):
+    for step in range(steps):
         current = ops.convert_to_numpy(z)
         if stop_early:
             passed = ops.convert_to_numpy(objective(ops.convert_to_tensor(current))[1])
@@ -171,7 +224,15 @@ def _adam_search(objective, z_start, steps, learning_rate, stop_early):
             lambda t: objective(t)[0], ops.convert_to_tensor(current)
         )
         # Detached from the graph the gradient was taken in (torch keeps one).
-        optimizer.apply([ops.convert_to_tensor(ops.convert_to_numpy(grad))], [z])
+        grad = ops.convert_to_numpy(grad)
+        if not np.all(np.isfinite(grad)):
+            raise ValueError(
+                "The optimisation of latents got a non-finite gradient (NaN "
+                f"or inf) at step {step + 1}: the critics or the `constraint` "
+                "stopped being finite there. Try a smaller `learning_rate` or "
+                "a constraint that stays finite."
+            )
+        optimizer.apply([ops.convert_to_tensor(grad)], [z])
         if not active.all():
             z.assign(np.where(active, ops.convert_to_numpy(z), current))
     return ops.convert_to_numpy(z)

@@ -13,11 +13,16 @@ from keras_latent.layers import stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.utils.inputs import (
     ChecksFitImages,
+    ChecksPredictImages,
     GeneratesFromStandardNormal,
     check_choice,
+    check_int,
     predict_in_batches,
     standardize_images,
     validate_images,
+    validate_latents,
+    validate_num_samples,
+    validate_seed,
 )
 from keras_latent.utils.state_guard import RestoreStateOnError
 
@@ -30,6 +35,7 @@ class VAE(
     PresetMixin,
     GeneratesFromStandardNormal,
     ChecksFitImages,
+    ChecksPredictImages,
     RestoreStateOnError,
     keras.Model,
 ):
@@ -47,6 +53,12 @@ class VAE(
     Compile it with `keras_latent.optimizers.Adam`, Keras's Adam with an
     in-place update on torch, where Keras's own is about 3× slower.
 
+    Its inference methods (`encode`, `decode`, `reconstruct`, `generate`,
+    `negative_elbo`) take NumPy (or tensors) and return float32 NumPy arrays
+    on every backend, with no autograd history. Calling the model
+    (`vae(images)`, what `fit` and `predict` run) returns the decoder's
+    logits as backend tensors; `predict` checks NumPy images like `fit`.
+
     Args:
         image_shape: tuple `(height, width, channels)`. Defaults to
             `(28, 28, 1)`.
@@ -61,8 +73,9 @@ class VAE(
             `"gaussian"`.
         decoder_sigma: float. σ_x of the Gaussian decoder (Latent Constraints
             uses a sharp 0.1). Defaults to `0.1`.
-        beta: float. Weight of the KL term. Defaults to `1.0`.
-        seed: int or None. Seed of the model's noise. Defaults to `None`.
+        beta: float >= 0. Weight of the KL term. Defaults to `1.0`.
+        seed: int in [0, 2**31 - 1] or None. Seed of the model's noise.
+            Defaults to `None`.
 
     Example:
 
@@ -92,10 +105,15 @@ class VAE(
         check_choice(
             "decoder_distribution", decoder_distribution, DECODER_DISTRIBUTIONS
         )
-        if decoder_sigma <= 0:
+        if not decoder_sigma > 0:
             raise ValueError(
                 f"`decoder_sigma` must be positive. Received: {decoder_sigma}"
             )
+        if not (np.isfinite(beta) and beta >= 0):
+            # A negative β rewards the KL term: the posterior runs away.
+            raise ValueError(f"`beta` must be a finite number >= 0. Received: {beta!r}")
+        latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        seed = validate_seed(seed)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.latent_dim = int(latent_dim)
         self.architecture = architecture
@@ -125,10 +143,10 @@ class VAE(
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.built = True
 
-    # -- the probabilistic model ----------------------------------------------------
+    # -- the probabilistic model (backend tensors, with gradients) ---------------
 
-    def encode(self, images, training: bool = False):
-        """Returns the posterior `(mean, std)` of q(z|x), each `(batch, latent)`."""
+    def _encode(self, images, training: bool = False):
+        """The posterior `(mean, std)` of q(z|x) as tensors, `(batch, latent)`."""
         validate_images(images, self.image_shape)
         # Networks compute in the dtype policy's dtype (bfloat16 under
         # mixed precision); the model's own math stays float32.
@@ -137,20 +155,21 @@ class VAE(
         # The floor keeps log σ² finite when softplus underflows.
         return mean, ops.softplus(raw_std) + 1e-6
 
-    def decode_logits(self, z, training: bool = False):
+    def _decode_logits(self, z, training: bool = False):
         return ops.cast(self.decoder(z, training=training), "float32")
 
-    def decode(self, z, training: bool = False):
-        """Returns the decoder's mean image in [0, 1], `(batch, H, W, C)`."""
-        return ops.sigmoid(self.decode_logits(z, training=training))
+    def _decode(self, z, training: bool = False):
+        """The decoder's mean image in [0, 1] as a tensor, `(batch, H, W, C)`."""
+        return ops.sigmoid(self._decode_logits(z, training=training))
 
     def call(self, images, training: bool = False):
-        """Reconstructs `images`: z is sampled when training, else z = μ(x).
+        """The decoder's logits for `images`: z ~ q(z|x) when training, else μ(x).
 
         Adds `β · KL` to the model's losses, so `compute_loss` needs no second
-        pass through the encoder.
+        pass through the encoder. Works on tensors (inside graphs too) and
+        checks only the images' shape and dtype.
         """
-        mean, std = self.encode(images, training=training)
+        mean, std = self._encode(images, training=training)
         if training:
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
             z = mean + std * noise
@@ -158,7 +177,7 @@ class VAE(
             z = mean
         kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
         self.add_loss(self.beta * ops.mean(kl))
-        return self.decode_logits(z, training=training)
+        return self._decode_logits(z, training=training)
 
     def reconstruction_loss(self, images, logits):
         """Per-example negative log-likelihood, summed over pixels."""
@@ -177,28 +196,14 @@ class VAE(
         self.kl_tracker.update_state(kl / self.beta if self.beta else kl)
         return reconstruction + kl
 
-    def negative_elbo(self, images, num_samples: int = 1):
-        """Per-example −ELBO with β = 1, in nats, `(batch,)`.
-
-        Averages the reconstruction term over `num_samples` draws of z. For the
-        Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
-        the value is a true bound on −log p(x).
-
-        Args:
-            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
-                255), or a list of images.
-            num_samples: int. Draws of z per image. Defaults to `1`.
-        """
-        # uint8 and lists become [0, 1] floats before the float32 conversion,
-        # which would pass 0–255 values through.
-        images = standardize_images(images, self.image_shape)
+    def _negative_elbo(self, images, num_samples: int):
         images = ops.convert_to_tensor(images, "float32")
-        mean, std = self.encode(images)
+        mean, std = self._encode(images)
         kl = losses.gaussian_kl(mean, 2.0 * ops.log(std))
         reconstruction = 0.0
         for _ in range(num_samples):
             noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-            logits = self.decode_logits(mean + std * noise)
+            logits = self._decode_logits(mean + std * noise)
             reconstruction += self.reconstruction_loss(images, logits)
         reconstruction = reconstruction / num_samples
         if self.decoder_distribution == "gaussian":
@@ -208,24 +213,85 @@ class VAE(
             )
         return reconstruction + kl
 
-    # -- conveniences that return NumPy ----------------------------------------------
+    # -- inference: NumPy in, float32 NumPy out, on every backend ------------------
+
+    def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """The posterior `(mean, std)` of q(z|x) for `images`.
+
+        Args:
+            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
+                255), or a list of images. Float NumPy images outside [0, 1]
+                raise a ValueError.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A tuple of two float32 NumPy arrays `(N, latent_dim)`, the mean
+            and the standard deviation, with no autograd history.
+        """
+        images = standardize_images(images, self.image_shape)
+        stats = predict_in_batches(
+            lambda x: ops.concatenate(self._encode(x), axis=-1), images, batch_size
+        )
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+
+    def decode(self, z, batch_size: int = 256) -> np.ndarray:
+        """The decoder's mean image in [0, 1] for latents `z`.
+
+        Args:
+            z: latents `(N, latent_dim)`, an array or a tensor.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N, H, W, C)` in [0, 1].
+        """
+        z = validate_latents(z, self.latent_dim)
+        return predict_in_batches(self._decode, z, batch_size)
+
+    def negative_elbo(
+        self, images, num_samples: int = 1, batch_size: int = 256
+    ) -> np.ndarray:
+        """Per-example −ELBO with β = 1, in nats.
+
+        Averages the reconstruction term over `num_samples` draws of z. For the
+        Gaussian decoder the constant `½ log 2πσ_x²` per pixel is included, so
+        the value is a true bound on −log p(x).
+
+        Args:
+            images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
+                255), or a list of images.
+            num_samples: int >= 1. Draws of z per image. Defaults to `1`.
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N,)`.
+        """
+        num_samples = validate_num_samples(num_samples)
+        # uint8 and lists become [0, 1] floats before the float32 conversion,
+        # which would pass 0–255 values through.
+        images = standardize_images(images, self.image_shape)
+        return predict_in_batches(
+            lambda x: self._negative_elbo(x, num_samples), images, batch_size
+        )
 
     def reconstruct(self, images, batch_size: int = 256) -> np.ndarray:
-        """Decodes the posterior means of `images`; float32 in [0, 1].
+        """Decodes the posterior means of `images`.
 
         Args:
             images: `(N, H, W, C)` floats in [0, 1], uint8 images (divided by
                 255), or a list of images.
             batch_size: int. Defaults to `256`.
+
+        Returns:
+            A float32 NumPy array `(N, H, W, C)` in [0, 1].
         """
         images = standardize_images(images, self.image_shape)
         return predict_in_batches(
-            lambda x: self.decode(self.encode(x)[0]), images, batch_size
+            lambda x: self._decode(self._encode(x)[0]), images, batch_size
         )
 
-    def images_from_latents(self, z):
-        """`decode`: what `generate` maps z ~ N(0, I) through."""
-        return self.decode(z)
+    def _images_from_latents(self, z):
+        """What `generate` maps z ~ N(0, I) through."""
+        return self._decode(z)
 
     def get_config(self):
         config = super().get_config()
