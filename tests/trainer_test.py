@@ -57,7 +57,7 @@ def test_penalty_is_differentiated_twice_inside_fit(repeat):
     history = model.fit(x, batch_size=8, epochs=2, verbose=0)
     expected = sgd_on_penalty(w0.astype("float64"), 0.1, steps=2 * repeat)
     np.testing.assert_allclose(to_numpy(model.critic.weights[0]), expected, rtol=1e-4)
-    assert set(history.history) == {"penalty_loss"}
+    assert set(history.history) == {"penalty_loss", "loss", "nonfinite_steps"}
     assert int(model.optimizer["critic"].iterations) == 2 * repeat
 
 
@@ -165,8 +165,11 @@ def test_fit_logs_history_callbacks_evaluate_and_predict():
         IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=[callback]
     )
     keys = {"critic_loss", "wasserstein", "gradient_penalty", "generator_loss"}
-    assert set(history.history) == keys
+    # `loss` for Keras's callbacks; `nonfinite_steps` while training.
+    keys |= {"loss"}
+    assert set(history.history) == keys | {"nonfinite_steps"}
     assert len(seen) == 4 and keys <= set(seen[0])
+    assert history.history["nonfinite_steps"] == [0.0, 0.0]
     results = model.evaluate(IMAGES, batch_size=16, verbose=0, return_dict=True)
     assert set(results) == keys
     assert all(np.isfinite(v) for v in results.values())
@@ -333,3 +336,50 @@ class TestMixtureLearning(TestCase):
         model.fit(data, batch_size=256, epochs=30, verbose=0)
         after = sliced_wasserstein(model.generate(2000, seed=5), target)
         assert after < before / 3, (before, after)
+
+
+def test_loss_is_the_sum_of_the_phases_last_losses():
+    # One batch per epoch and one update per phase: each log is that value.
+    model = tiny_gan(critic_steps=1)
+    model.compile()
+    history = model.fit(IMAGES[:16], batch_size=16, epochs=2, verbose=0).history
+    np.testing.assert_allclose(
+        history["loss"],
+        np.add(history["critic_loss"], history["generator_loss"]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    results = model.evaluate(IMAGES[:16], batch_size=16, verbose=0, return_dict=True)
+    np.testing.assert_allclose(
+        results["loss"],
+        results["critic_loss"] + results["generator_loss"],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert "nonfinite_steps" not in results
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_user_callbacks_still_run_beside_the_non_finite_guard(as_list):
+    model = tiny_gan()
+    model.compile()
+    seen = []
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(logs["loss"])
+    )
+    callbacks = (
+        keras.callbacks.CallbackList([callback], add_history=True, model=model)
+        if as_list
+        else callback
+    )
+    model.fit(IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=callbacks)
+    assert len(seen) == 2 and np.all(np.isfinite(seen))
+
+
+def test_log_names_may_not_shadow_the_trainer_logs():
+    class Shadowing(PenaltyOnly):
+        def build_phases(self):
+            return [Phase("penalty", "critic", self.penalty, metrics=("loss",))]
+
+    with pytest.raises(ValueError, match="'loss'"):
+        Shadowing(np.ones((3, 1), "float32")).compile()

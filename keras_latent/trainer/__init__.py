@@ -3,6 +3,7 @@
 from keras_latent.trainer.backends import current as _current_backend
 from keras_latent.trainer.critic_game import CriticGame
 from keras_latent.trainer.multi_player_model import MultiPlayerModel
+from keras_latent.trainer.nonfinite import NonFiniteTrainingError
 from keras_latent.trainer.phase import Phase
 from keras_latent.trainer.player_optimizers import PlayerOptimizers
 
@@ -29,6 +30,7 @@ def input_gradients(fn, x):
 __all__ = [
     "CriticGame",
     "MultiPlayerModel",
+    "NonFiniteTrainingError",
     "Phase",
     "PlayerOptimizers",
     "input_gradients",

@@ -1,12 +1,16 @@
 """Backend-specific training code: the only place that takes gradients.
 
 Everything else in keras-latent is written in `keras.ops`. Each module here
-implements the same three functions for one backend:
+implements the same functions for one backend:
 
-- `train_step(model, *args)`: run a `MultiPlayerModel`'s phases once.
+- `train_step(model, *args)`: run a `MultiPlayerModel`'s phases once,
+  skipping every update whose loss, gradients or learning rate is not
+  finite (see `keras_latent/trainer/nonfinite.py`).
 - `test_step(model, *args)`: evaluate every phase's loss without updates.
 - `input_gradients(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, differentiable
   again, for gradient penalties.
+- `sync_state(model)`: make the model's variables hold what `fit` trained
+  so far (JAX's `fit` holds them apart while it runs).
 
 and the constant `SUPPORTS_JIT_COMPILE`: whether `compile(jit_compile=True)`
 (XLA, `jax.jit`, `torch.compile`) may compile the phases.

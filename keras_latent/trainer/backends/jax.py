@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import keras
 
+from keras_latent.trainer import nonfinite
+
 SUPPORTS_JIT_COMPILE = True
 
 
@@ -79,26 +81,56 @@ def _run_phase(model, phase, data, current, training, optimizer=None):
     return (loss, (logs, updated)), grads
 
 
-def _update_trackers(model, current, phase, loss, logs):
+def _with_metrics(model, current, update, *args):
+    """Runs `update(*args)`, a metrics update, on the metrics' current values."""
     metrics_variables = model.metrics_variables
     mapping = list(zip(metrics_variables, current.get(metrics_variables)))
     with keras.StatelessScope(state_mapping=mapping) as scope:
-        model.update_phase_trackers(phase, loss, logs)
+        update(*args)
     current.set(
         metrics_variables, [scope.get_current_value(v) for v in metrics_variables]
     )
 
 
-def _metrics_result(model, current):
+def _metrics_result(model, current, training):
     metrics_variables = model.metrics_variables
     mapping = list(zip(metrics_variables, current.get(metrics_variables)))
     with keras.StatelessScope(state_mapping=mapping):
-        return model.get_metrics_result()
+        return model.step_logs(training)
+
+
+def _finiteness(loss, grads, optimizer, current):
+    """`(loss_ok, grads_ok, lr_ok)`: one sum over all gradients (a sum beyond
+    float32's range counts as non-finite; Adam's squared moments would
+    overflow long before)."""
+    grads_ok = jnp.asarray(True)
+    if grads and nonfinite.checks_gradients(optimizer):
+        total = sum(jnp.sum(g.astype("float32")) for g in grads)
+        grads_ok = jnp.isfinite(total)
+    mapping = list(zip(optimizer.variables, current.get(optimizer.variables)))
+    with keras.StatelessScope(state_mapping=mapping):
+        lr = nonfinite.learning_rate(optimizer)
+    return jnp.isfinite(loss.astype("float32")), grads_ok, jnp.isfinite(lr)
+
+
+def _apply_if(ok, optimizer, grads, variables, current):
+    """`optimizer.stateless_apply` when `ok`; else the values stay as they
+    were (a `lax.cond`, so a skipped update computes nothing)."""
+    old = (current.get(optimizer.variables), current.get(variables))
+
+    def apply(old):
+        new_variables, new_optimizer = optimizer.stateless_apply(old[0], grads, old[1])
+        return list(new_optimizer), list(new_variables)
+
+    new_optimizer, new_variables = jax.lax.cond(ok, apply, lambda old: old, old)
+    current.set(variables, new_variables)
+    current.set(optimizer.variables, new_optimizer)
 
 
 def train_step(model, state, data):
     current = _State(model, state, with_optimizer=True)
-    for phase in model.phases:
+    losses, cause = [], jnp.asarray(0.0)
+    for index, phase in enumerate(model.phases):
         variables = model.player_variables(phase.player)
         optimizer = model.optimizer[phase.player]
         for _ in range(phase.repeat):
@@ -106,22 +138,33 @@ def train_step(model, state, data):
                 model, phase, data, current, training=True, optimizer=optimizer
             )
             current.set(current.model_variables, updated)
-            new_values, new_optimizer_values = optimizer.stateless_apply(
-                current.get(optimizer.variables), grads, current.get(variables)
+            flags = _finiteness(loss, grads, optimizer, current)
+            ok = flags[0] & flags[1] & flags[2]
+            _apply_if(ok, optimizer, grads, variables, current)
+            _with_metrics(
+                model, current, model.update_phase_trackers, phase, loss, logs, ok
             )
-            current.set(variables, new_values)
-            current.set(optimizer.variables, new_optimizer_values)
-            _update_trackers(model, current, phase, loss, logs)
-    return _metrics_result(model, current), current.as_state()
+            cause = nonfinite.first_cause(cause, nonfinite.cause_code(index, *flags))
+        losses.append(loss)
+    _with_metrics(model, current, model.end_step, losses, cause)
+    return _metrics_result(model, current, training=True), current.as_state()
 
 
 def test_step(model, state, data):
     current = _State(model, state, with_optimizer=False)
+    losses = []
     for phase in model.phases:
         loss, (logs, updated) = _run_phase(model, phase, data, current, False)
         current.set(current.model_variables, updated)
-        _update_trackers(model, current, phase, loss, logs)
-    return _metrics_result(model, current), current.as_state()
+        _with_metrics(model, current, model.update_phase_trackers, phase, loss, logs)
+        losses.append(loss)
+    _with_metrics(model, current, model.end_step, losses)
+    return _metrics_result(model, current, training=False), current.as_state()
+
+
+def sync_state(model):
+    """Puts the values JAX's `fit` holds back into the model's variables."""
+    model.jax_state_sync()
 
 
 def input_gradients(fn, x):

@@ -6,6 +6,7 @@ import keras
 import torch
 import torch.distributed as dist
 
+from keras_latent.trainer import nonfinite
 from keras_latent.utils import keras_internals
 
 # `torch.compile` of the phases is not supported: the penalties' double
@@ -206,9 +207,32 @@ def _scratch_buffers(optimizer, values):
     return cached[key]
 
 
+def _cause(loss, grads, optimizer) -> int:
+    """0 when the update may be applied, else `nonfinite.cause_code`'s
+    `1 + k` (`k` indexing `nonfinite.CAUSES`), for phase index 0.
+
+    One host sync in the common case: loss, the gradients' global sum and
+    the learning rate are added up and tested once (a gradient sum beyond
+    float32's range counts as non-finite; Adam's squared moments would
+    overflow long before).
+    """
+    loss = loss.detach().to(torch.float32).reshape(())
+    grad_sum = loss.new_zeros(())
+    if grads and nonfinite.checks_gradients(optimizer):
+        grad_sum = torch.stack([g.sum(dtype=torch.float32) for g in grads]).sum()
+    lr = torch.as_tensor(
+        keras.ops.convert_to_tensor(optimizer.learning_rate), device=loss.device
+    ).to(torch.float32)
+    if bool(torch.isfinite(loss + grad_sum + lr)):
+        return 0
+    flags = (torch.isfinite(loss), torch.isfinite(grad_sum), torch.isfinite(lr))
+    return next(k for k, ok in enumerate(flags) if not bool(ok)) + 1
+
+
 def train_step(model, data):
     _broadcast_variables_once(model)
-    for phase in model.phases:
+    losses, cause = [], 0
+    for index, phase in enumerate(model.phases):
         variables = model.player_variables(phase.player)
         optimizer = model.optimizer[phase.player]
         for _ in range(phase.repeat):
@@ -216,18 +240,31 @@ def train_step(model, data):
             # `scale_loss`: a LossScaleOptimizer's (mixed_float16) or a
             # `loss_scale_factor`'s scale, which `apply` divides out.
             grads = _gradients(optimizer.scale_loss(loss), variables)
-            apply_gradients(optimizer, grads, variables)
+            code = _cause(loss, grads, optimizer)
+            if code == 0:
+                apply_gradients(optimizer, grads, variables)
+            elif not cause:
+                cause = code + 3 * index
             loss, logs = _averaged_logs(loss.detach(), _detach(logs))
-            model.update_phase_trackers(phase, loss, logs)
-    return model.get_metrics_result()
+            model.update_phase_trackers(phase, loss, logs, code == 0)
+        losses.append(loss)
+    model.end_step(losses, cause)
+    return model.step_logs(training=True)
 
 
 def test_step(model, data):
     with torch.no_grad():
+        losses = []
         for phase in model.phases:
             loss, logs = _averaged_logs(*phase.compute(data, training=False))
             model.update_phase_trackers(phase, loss, logs)
-    return model.get_metrics_result()
+            losses.append(loss)
+        model.end_step(losses)
+    return model.step_logs(training=False)
+
+
+def sync_state(model):
+    """Nothing to do: the torch trainer updates the variables in place."""
 
 
 def _detach(logs):
