@@ -42,6 +42,14 @@ def test_bad_sample_count_is_rejected():
         cli.main(["sample", "mnist_vae", "-n", "0"])
 
 
+@pytest.mark.parametrize("seed", ["-1", str(2**31)])
+def test_seed_outside_what_every_backend_accepts_is_rejected(seed, capsys):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["sample", "mnist_vae", "--seed", seed])
+    assert raised.value.code == 2
+    assert f"must be an integer in [0, {2**31 - 1}]" in capsys.readouterr().err
+
+
 def _evaluation_fixtures(tmp_path):
     """A tiny VAE preset, a tiny judge preset and real 8×8 images in a .npz."""
     from keras_latent.models import ImageClassifier

@@ -121,11 +121,28 @@ def add_scale_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# The models' seeds: JAX refuses negative ones and torch's overflow past int32.
+MAX_SEED = 2**31 - 1
+
+
+def seed_value(text: str) -> int:
+    """An argparse `type`: a seed in [0, MAX_SEED], else a clean error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in [0, {MAX_SEED}], got {text!r}"
+        )
+    return value
+
+
 def add_seed_argument(parser: argparse.ArgumentParser, what: str) -> None:
-    """Adds `--seed`; its help reads "same seed, same <what>"."""
+    """Adds `--seed`; its help reads "same seed, same <what> on this backend"."""
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_value,
         default=0,
-        help=f"same seed, same {what} (default: %(default)s)",
+        help=f"same seed, same {what} on this backend (default: %(default)s)",
     )

@@ -58,7 +58,8 @@ def add_parser(commands) -> None:
 def generate_tiles(model, count: int, seed: int, **kwargs):
     """`count` generated images as uint8, generated `limits.SAMPLE_BATCH` at a time.
 
-    Batch `i` is `generate(num_samples, seed=seed + i)`, so up to
+    Batch `i` is `generate(num_samples, seed=seed + i)` (wrapping past
+    `arguments.MAX_SEED`), so up to
     `SAMPLE_BATCH` images are exactly `generate(count, seed=seed)`. Each batch
     is converted to uint8 as it comes, as `image_grid` would convert it, so
     float32 images never take more than one batch's memory.
@@ -70,7 +71,13 @@ def generate_tiles(model, count: int, seed: int, **kwargs):
     tiles = None
     for index, start in enumerate(range(0, count, limits.SAMPLE_BATCH)):
         size = min(limits.SAMPLE_BATCH, count - start)
-        batch = to_numpy(model.generate(num_samples=size, seed=seed + index, **kwargs))
+        batch = to_numpy(
+            model.generate(
+                num_samples=size,
+                seed=(seed + index) % (arguments.MAX_SEED + 1),
+                **kwargs,
+            )
+        )
         check_finite(
             batch,
             f"Generated batch {index} (images {start} to {start + size - 1})",
