@@ -91,7 +91,14 @@ def check_image_file(path: str | os.PathLike) -> None:
         raise ValueError(f"Image file {path} is not a regular file.")
 
 
-def _load_square_rgb(path: str | os.PathLike, image_size: int) -> np.ndarray:
+# `load_image` refuses photos it would have to upscale more than this: a 1x1
+# or 8x8 image stretched to a 64x64 model's input is a blur, not a face.
+MAX_UPSCALE = 4
+
+
+def _load_square_rgb(
+    path: str | os.PathLike, image_size: int, max_upscale: float | None = None
+) -> np.ndarray:
     """Decodes an image, crops the centre square and resizes it with LANCZOS.
 
     Only PIL and NumPy, so reading an image never imports TensorFlow;
@@ -99,11 +106,18 @@ def _load_square_rgb(path: str | os.PathLike, image_size: int) -> np.ndarray:
     CelebA's 178x218 originals the centre square is exactly the standard box
     `(0, 20, 178, 198)`, and for other sizes it is that box scaled.
 
+    Args:
+        path: the image file.
+        image_size: side of the square output.
+        max_upscale: float or None. Refuse images whose shorter side is more
+            than this many times smaller than `image_size`; `None` accepts
+            any size. Defaults to `None`.
+
     Returns:
         uint8 array `(image_size, image_size, 3)`.
 
     Raises:
-        ValueError: the file is not a readable image.
+        ValueError: the file is not a readable image, or too small.
     """
     from PIL import Image
 
@@ -114,6 +128,13 @@ def _load_square_rgb(path: str | os.PathLike, image_size: int) -> np.ndarray:
         raise ValueError(f"Could not read image {path}: {err}") from err
     width, height = img.size
     side = min(width, height)
+    if max_upscale is not None and side * max_upscale < image_size:
+        raise ValueError(
+            f"Image {path} is {width}x{height} pixels: the model reads "
+            f"{image_size}x{image_size} images, and upscaling its shorter side "
+            f"{image_size / side:.0f}x would only blur it. Use an image at least "
+            f"{-(-image_size // max_upscale)} pixels on its shorter side."
+        )
     left, top = (width - side) // 2, (height - side) // 2
     img = img.crop((left, top, left + side, top + side))
     if side != image_size:
@@ -139,7 +160,8 @@ def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarra
     Raises:
         FileNotFoundError: the file does not exist.
         ValueError: the path is a directory, the file is not a readable image,
-            or the shape is not square with 1 or 3 channels.
+            its shorter side is over `MAX_UPSCALE` (4) times smaller than the
+            model's, or the shape is not square with 1 or 3 channels.
     """
     from PIL import Image
 
@@ -150,7 +172,7 @@ def load_image(path: str | os.PathLike, image_shape: Sequence[int]) -> np.ndarra
             f"Received: {tuple(image_shape)}"
         )
     check_image_file(path)
-    rgb = _load_square_rgb(Path(path), height)
+    rgb = _load_square_rgb(Path(path), height, max_upscale=MAX_UPSCALE)
     if channels == 1:
         rgb = np.asarray(Image.fromarray(rgb).convert("L"))[..., None]
     return rgb.astype("float32") / 255.0

@@ -280,6 +280,22 @@ def test_edit_image_that_is_a_directory(tmp_path, capsys):
         load_image(tmp_path, (8, 8, 3))
 
 
+def test_tiny_image_is_refused_not_upscaled(tmp_path, capsys):
+    from PIL import Image
+
+    from keras_latent.images import load_image
+
+    Image.new("RGB", (1, 1), (200, 10, 10)).save(tmp_path / "dot.png")
+    with pytest.raises(ValueError, match="is 1x1 pixels.*at least 2 pixels"):
+        load_image(tmp_path / "dot.png", (8, 8, 3))
+    Image.new("RGB", (2, 3), (200, 10, 10)).save(tmp_path / "small.png")
+    assert load_image(tmp_path / "small.png", (8, 8, 3)).shape == (8, 8, 3)
+    args = ["edit", "celeba_latent_constraints", "--image", str(tmp_path / "dot.png")]
+    out = str(tmp_path / "e.png")
+    assert cli.main(args + ["--set", "Smiling=1", "-o", out]) == 2
+    assert "is 1x1 pixels" in capsys.readouterr().err
+
+
 def test_wrong_kind_of_preset_reads_well(tmp_path, capsys):
     from keras_latent.models import ImageClassifier
 
