@@ -11,6 +11,8 @@ import argparse
 import os
 from pathlib import Path
 
+from keras_latent.utils.inputs import MAX_SEED
+
 # What `-o` may end with; PIL picks the format from the extension.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -119,10 +121,6 @@ def add_scale_argument(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="upscale factor of the image, >= 1 (default: %(default)s)",
     )
-
-
-# The models' seeds: JAX refuses negative ones and torch's overflow past int32.
-MAX_SEED = 2**31 - 1
 
 
 def seed_value(text: str) -> int:

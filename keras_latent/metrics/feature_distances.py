@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_latent.metrics._progress import collect
-from keras_latent.utils.batching import check_finite, to_numpy
+from keras_latent.utils.batching import check_finite, collect, to_numpy
 
 
 def _features(x, argument: str) -> np.ndarray:

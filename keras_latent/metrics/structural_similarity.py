@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from keras_latent.metrics._progress import collect
-from keras_latent.utils.batching import check_finite, to_numpy
+from keras_latent.utils.batching import check_finite, collect, to_numpy
 
 MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 

@@ -148,6 +148,26 @@ class ChecksPredictImages:
 MAX_SEED = 2**31 - 1
 
 
+def _is_int(value) -> bool:
+    """Python and NumPy integers; not bools."""
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def check_non_negative(value, argument: str) -> float:
+    """`value` as a float that is finite and >= 0 (a loss weight, say).
+
+    Raises:
+        ValueError: naming `argument`, for NaN, inf or a negative value.
+    """
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(
+            f"`{argument}` must be a finite number >= 0. Received: {value!r}"
+        )
+    return float(value)
+
+
 def check_int(value, argument: str, minimum: int | None = None) -> int:
     """`value` as a Python int; raises a ValueError naming `argument`.
 
@@ -159,10 +179,7 @@ def check_int(value, argument: str, minimum: int | None = None) -> int:
         argument: str. The argument's name, for the error.
         minimum: int or None. The smallest valid value. Defaults to `None`.
     """
-    valid = isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if not valid or (minimum is not None and value < minimum):
+    if not _is_int(value) or (minimum is not None and value < minimum):
         if minimum == 1:
             rule = "a positive int"
         elif minimum is not None:
@@ -191,10 +208,7 @@ def validate_seed(seed, argument: str = "seed") -> int | None:
     """
     if seed is None:
         return None
-    valid = isinstance(seed, (int, np.integer)) and not isinstance(
-        seed, (bool, np.bool_)
-    )
-    if not valid or not 0 <= seed <= MAX_SEED:
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise ValueError(
             f"`{argument}` must be None or an int in [0, {MAX_SEED}]. "
             f"Received: {seed!r}"

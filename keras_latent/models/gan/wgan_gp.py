@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_latent import losses
@@ -17,6 +16,7 @@ from keras_latent.utils.inputs import (
     ChecksFitImages,
     GeneratesFromStandardNormal,
     check_int,
+    check_non_negative,
     validate_images,
     validate_seed,
 )
@@ -90,11 +90,7 @@ class WGANGP(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGa
     ):
         super().__init__(**kwargs)
         critic_steps = check_int(critic_steps, "critic_steps", minimum=1)
-        if not (np.isfinite(gradient_penalty_weight) and gradient_penalty_weight >= 0):
-            raise ValueError(
-                "`gradient_penalty_weight` must be a finite number >= 0. "
-                f"Received: {gradient_penalty_weight!r}"
-            )
+        check_non_negative(gradient_penalty_weight, "gradient_penalty_weight")
         latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         seed = validate_seed(seed)
         if architecture not in ARCHITECTURES:

@@ -36,6 +36,7 @@ from keras_latent.utils import keras_internals
 from keras_latent.utils.inputs import (
     check_choice,
     check_int,
+    check_non_negative,
     predict_in_batches,
     standardize_images,
     validate_batch_size,
@@ -141,14 +142,8 @@ class LatentConstraints(
         check_choice("label_type", label_type, LABEL_TYPES)
         names = attribute_name_list(attribute_names)
         critic_steps = check_int(critic_steps, "critic_steps", minimum=1)
-        for argument, value in (
-            ("gradient_penalty_weight", gradient_penalty_weight),
-            ("distance_weight", distance_weight),
-        ):
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(
-                    f"`{argument}` must be a finite number >= 0. Received: {value!r}"
-                )
+        check_non_negative(gradient_penalty_weight, "gradient_penalty_weight")
+        check_non_negative(distance_weight, "distance_weight")
         seed = validate_seed(seed)
         if not 0.0 <= float(prior_fake_fraction) <= 1.0:
             raise ValueError(

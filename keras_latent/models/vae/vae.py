@@ -17,6 +17,7 @@ from keras_latent.utils.inputs import (
     GeneratesFromStandardNormal,
     check_choice,
     check_int,
+    check_non_negative,
     predict_in_batches,
     standardize_images,
     validate_images,
@@ -109,9 +110,8 @@ class VAE(
             raise ValueError(
                 f"`decoder_sigma` must be positive. Received: {decoder_sigma}"
             )
-        if not (np.isfinite(beta) and beta >= 0):
-            # A negative β rewards the KL term: the posterior runs away.
-            raise ValueError(f"`beta` must be a finite number >= 0. Received: {beta!r}")
+        # A negative β rewards the KL term: the posterior runs away.
+        check_non_negative(beta, "beta")
         latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         seed = validate_seed(seed)
         self.image_shape = tuple(int(d) for d in image_shape)
