@@ -6,7 +6,13 @@ import keras
 from keras import ops
 
 from keras_latent.trainer import backends
-from keras_latent.trainer.nonfinite import NonFiniteGuard, NonFiniteMonitor
+from keras_latent.trainer.nonfinite import (
+    NonFiniteGuard,
+    NonFiniteMonitor,
+    check_max_nonfinite_steps,
+    compile_from_saved,
+    with_guard,
+)
 from keras_latent.trainer.phase import Phase
 from keras_latent.trainer.player_optimizers import PlayerOptimizers
 from keras_latent.utils.state_guard import RestoreStateOnError
@@ -141,16 +147,7 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
                 f"for the players {sorted(self.players())}, or a "
                 f"PlayerOptimizers. Received: {optimizer!r}"
             )
-        if max_nonfinite_steps is not None and (
-            isinstance(max_nonfinite_steps, bool)
-            or not isinstance(max_nonfinite_steps, int)
-            or max_nonfinite_steps < 1
-        ):
-            raise ValueError(
-                "`max_nonfinite_steps` must be a positive int or None. "
-                f"Received: max_nonfinite_steps={max_nonfinite_steps!r}"
-            )
-        self.max_nonfinite_steps = max_nonfinite_steps
+        self.max_nonfinite_steps = check_max_nonfinite_steps(max_nonfinite_steps)
         auto_scale_loss = kwargs.pop("auto_scale_loss", True)
         if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
             optimizer = optimizer.with_loss_scaling()
@@ -164,14 +161,7 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     def compile_from_config(self, config):
-        # Keras skips this for models that override `compile`; ours accepts the
-        # saved config as is, so a loaded model resumes with its optimizers.
-        config = dict(config)
-        optimizer = config.pop("optimizer", None)
-        if isinstance(optimizer, dict):
-            optimizer = keras.optimizers.deserialize(optimizer)
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(optimizer=optimizer, **config)
+        compile_from_saved(self, config)
 
     def _build_trackers(self):
         # `loss` first, as Keras orders its logs; `nonfinite_steps` last.
@@ -229,14 +219,10 @@ class MultiPlayerModel(RestoreStateOnError, keras.Model):
             return super().fit(*args, **kwargs)
         guard = NonFiniteGuard(
             self._phase_trackers["nonfinite_steps"],
-            self.phases,
+            [phase.name for phase in self.phases],
             self.max_nonfinite_steps,
         )
-        if len(args) > 5:  # `callbacks` passed by position
-            args = (*args[:5], _with_guard(args[5], guard, self), *args[6:])
-        else:
-            callbacks = kwargs.get("callbacks")
-            kwargs["callbacks"] = _with_guard(callbacks, guard, self)
+        args, kwargs = with_guard(args, kwargs, guard, self)
         return super().fit(*args, **kwargs)
 
     def train_step(self, *args):
@@ -254,16 +240,3 @@ class _AppliedMean(keras.metrics.Mean):
         count = ops.cast(self.count, self.dtype)
         mean = self.total / ops.maximum(count, 1.0)
         return ops.where(count > 0, mean, float("nan"))
-
-
-def _with_guard(callbacks, guard, model):
-    """`callbacks` with `guard` first (it must run before the others see a
-    step it stops at)."""
-    if isinstance(callbacks, keras.callbacks.CallbackList):
-        # The user's list already holds its History and progress bar.
-        return keras.callbacks.CallbackList([guard, *callbacks.callbacks], model=model)
-    if callbacks is None:
-        return [guard]
-    if isinstance(callbacks, keras.callbacks.Callback):
-        return [guard, callbacks]
-    return [guard, *callbacks]

@@ -13,9 +13,11 @@ written in `keras.ops`:
 - `cause_code` turns one update's three finiteness flags into a number that
   names the phase and the value, so compiled steps can report it;
 - `NonFiniteMonitor`, the metric behind the `nonfinite_steps` log;
-- `NonFiniteGuard`, the callback `MultiPlayerModel.fit` adds, which stops
-  `fit` with `NonFiniteTrainingError` after `max_nonfinite_steps` such steps
-  in a row.
+- `NonFiniteGuard`, the callback `fit` adds, which stops `fit` with
+  `NonFiniteTrainingError` after `max_nonfinite_steps` such steps in a row;
+- `SkipsNonFiniteSteps`, the same log and guard for a one-optimizer model
+  trained by Keras's own `train_step`, whose optimizer does the skipping
+  (`keras_latent.optimizers.SkipsNonFiniteUpdates`).
 """
 
 from __future__ import annotations
@@ -72,12 +74,27 @@ def first_cause(cause, code):
     return ops.where(cause > 0, cause, code)
 
 
-def describe_cause(phases, code: int) -> str:
-    """`"the gradients of phase 'critic'"` for a code from `cause_code`."""
+def describe_cause(phase_names, code: int) -> str:
+    """`"the gradients of phase 'critic'"` for a code from `cause_code`;
+    `"the gradients"` when `phase_names` is `None` (one update per step)."""
     index, kind = divmod(int(code) - 1, len(CAUSES))
-    if not 0 <= index < len(phases):
+    if phase_names is None:
+        return f"the {CAUSES[kind]}" if index == 0 else "an unknown value"
+    if not 0 <= index < len(phase_names):
         return "an unknown value"
-    return f"the {CAUSES[kind]} of phase '{phases[index].name}'"
+    return f"the {CAUSES[kind]} of phase '{phase_names[index]}'"
+
+
+def check_max_nonfinite_steps(value):
+    """`value` if it is a positive int or `None`, else a `ValueError`."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ):
+        raise ValueError(
+            "`max_nonfinite_steps` must be a positive int or None. "
+            f"Received: max_nonfinite_steps={value!r}"
+        )
+    return value
 
 
 class NonFiniteMonitor(keras.metrics.Metric):
@@ -120,13 +137,14 @@ class NonFiniteGuard(keras.callbacks.Callback):
     It reads the model's `nonfinite_steps` log after each batch and, only
     when that count grew, the monitor's streak (on JAX after syncing the
     model's state, which also leaves the last finite weights in the model
-    when it raises).
+    when it raises). `phase_names` name the updates a cause code counts
+    (`None`: one update per step).
     """
 
-    def __init__(self, monitor: NonFiniteMonitor, phases, max_steps: int):
+    def __init__(self, monitor: NonFiniteMonitor, phase_names, max_steps: int):
         super().__init__()
         self.monitor = monitor
-        self.phases = phases
+        self.phase_names = phase_names
         self.max_steps = max_steps
 
     def on_train_begin(self, logs=None):
@@ -150,7 +168,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         if streak < self.max_steps:
             return
         cause = describe_cause(
-            self.phases, int(ops.convert_to_numpy(self.monitor.cause))
+            self.phase_names, int(ops.convert_to_numpy(self.monitor.cause))
         )
         raise NonFiniteTrainingError(
             f"`fit` stopped at training step {self._step} (epoch "
@@ -161,3 +179,103 @@ class NonFiniteGuard(keras.callbacks.Callback):
             "learning rate for NaN or inf, or raise "
             "`compile(max_nonfinite_steps=...)`."
         )
+
+
+def with_guard(args: tuple, kwargs: dict, guard: NonFiniteGuard, model):
+    """`fit`'s `(args, kwargs)` with `guard` first among the callbacks (it
+    must run before the others see a step it stops at)."""
+    if len(args) > 5:  # `callbacks` passed by position
+        return (*args[:5], _prepend(args[5], guard, model), *args[6:]), kwargs
+    kwargs = dict(kwargs)
+    kwargs["callbacks"] = _prepend(kwargs.get("callbacks"), guard, model)
+    return args, kwargs
+
+
+def _prepend(callbacks, guard, model):
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        # The user's list already holds its History and progress bar.
+        return keras.callbacks.CallbackList([guard, *callbacks.callbacks], model=model)
+    if callbacks is None:
+        return [guard]
+    if isinstance(callbacks, keras.callbacks.Callback):
+        return [guard, callbacks]
+    return [guard, *callbacks]
+
+
+def compile_from_saved(model, config: dict) -> None:
+    """Compiles a loaded model with its saved compile config.
+
+    Keras skips `compile_from_config` for a model whose `compile` is its
+    own; the zoo's accept the saved config as is, so a loaded model resumes
+    with its optimizer.
+    """
+    config = dict(config)
+    optimizer = config.pop("optimizer", None)
+    if isinstance(optimizer, dict):
+        optimizer = keras.optimizers.deserialize(optimizer)
+    config = keras.saving.deserialize_keras_object(config)
+    model.compile(optimizer=optimizer, **config)
+    if model.built and not model.optimizer.built:
+        # Its saved variables are loaded next, into a built optimizer.
+        model.optimizer.build(model.trainable_variables)
+
+
+class SkipsNonFiniteSteps:
+    """Mixin for a `keras.Model` with one optimizer and Keras's `train_step`:
+    the `nonfinite_steps` log and `compile(max_nonfinite_steps=3)`.
+
+    The optimizer skips a non-finite update
+    (`keras_latent.optimizers.SkipsNonFiniteUpdates`: the zoo's `Adam`,
+    which `compile(optimizer="adam")` picks); this mixin counts those steps
+    in `nonfinite_steps` and stops `fit` with `NonFiniteTrainingError` after
+    `max_nonfinite_steps` in a row. A non-finite loss shows as non-finite
+    gradients. With another optimizer nothing is skipped or counted.
+    Subclasses map optimizer names to skipping optimizers in
+    `optimizer_identifiers`.
+    """
+
+    optimizer_identifiers: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_nonfinite_steps = 3
+        self.nonfinite_monitor = NonFiniteMonitor()
+
+    def compile(self, optimizer="adam", max_nonfinite_steps=3, **kwargs):
+        """Configures the model for training, as `keras.Model.compile`.
+
+        Args:
+            optimizer: an optimizer or its name. Defaults to `"adam"`, the
+                zoo's `keras_latent.optimizers.Adam`, which skips updates
+                whose gradients or learning rate are not finite.
+            max_nonfinite_steps: int or `None`. `fit` raises
+                `NonFiniteTrainingError` after this many skipped steps in a
+                row; `None` only skips and counts them. Defaults to `3`.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if isinstance(optimizer, str) and optimizer.lower() in (
+            self.optimizer_identifiers
+        ):
+            optimizer = self.optimizer_identifiers[optimizer.lower()]()
+        self.max_nonfinite_steps = check_max_nonfinite_steps(max_nonfinite_steps)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        compile_from_saved(self, config)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        pop = getattr(self.optimizer, "pop_update_cause", None)
+        cause = pop() if pop is not None else None
+        if cause is not None:
+            self.nonfinite_monitor.update_state(cause)
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        if cause is None:  # evaluation, or an optimizer that never skips
+            logs.pop(self.nonfinite_monitor.name, None)
+        return logs
+
+    def fit(self, *args, **kwargs):
+        if self.max_nonfinite_steps is None:
+            return super().fit(*args, **kwargs)
+        guard = NonFiniteGuard(self.nonfinite_monitor, None, self.max_nonfinite_steps)
+        args, kwargs = with_guard(args, kwargs, guard, self)
+        return super().fit(*args, **kwargs)

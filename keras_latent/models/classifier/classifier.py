@@ -9,7 +9,9 @@ import numpy as np
 from keras import layers
 
 from keras_latent.layers import stacks
+from keras_latent.optimizers import Adam
 from keras_latent.presets import PresetMixin
+from keras_latent.trainer.nonfinite import SkipsNonFiniteSteps
 from keras_latent.utils.inputs import (
     ChecksFitImages,
     ChecksPredictImages,
@@ -22,7 +24,12 @@ from keras_latent.utils.state_guard import RestoreStateOnError
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class ImageClassifier(
-    PresetMixin, ChecksFitImages, ChecksPredictImages, RestoreStateOnError, keras.Model
+    PresetMixin,
+    ChecksFitImages,
+    ChecksPredictImages,
+    RestoreStateOnError,
+    SkipsNonFiniteSteps,
+    keras.Model,
 ):
     """Convolutional classifier that judges generated images.
 
@@ -58,6 +65,8 @@ class ImageClassifier(
     probabilities = judge.predict_proba(generated)
     ```
     """
+
+    optimizer_identifiers = {"adam": Adam}
 
     def __init__(
         self,

@@ -10,7 +10,9 @@ from keras import ops
 
 from keras_latent import losses
 from keras_latent.layers import stacks
+from keras_latent.optimizers import Adam
 from keras_latent.presets import PresetMixin
+from keras_latent.trainer.nonfinite import SkipsNonFiniteSteps
 from keras_latent.utils.inputs import (
     ChecksFitImages,
     ChecksPredictImages,
@@ -38,6 +40,7 @@ class VAE(
     ChecksFitImages,
     ChecksPredictImages,
     RestoreStateOnError,
+    SkipsNonFiniteSteps,
     keras.Model,
 ):
     """Variational autoencoder with a Gaussian encoder.
@@ -87,6 +90,8 @@ class VAE(
     samples = vae.generate(16, seed=0)  # float32 in [0, 1], (16, 28, 28, 1)
     ```
     """
+
+    optimizer_identifiers = {"adam": Adam}
 
     def __init__(
         self,

@@ -127,6 +127,55 @@ def _apply_if(ok, optimizer, grads, variables, current):
     current.set(optimizer.variables, new_optimizer)
 
 
+def apply_if_finite(optimizer, grads, variables, apply_fn):
+    """`apply_fn(grads, variables)` unless a gradient or the learning rate
+    is not finite; returns the update's `nonfinite.cause_code` (phase 0).
+
+    JAX's `fit` calls `stateless_apply_if_finite`; this is an
+    `optimizer.apply` called eagerly (under a user's own `jax.jit` it
+    applies unchecked: the decision cannot leave the trace).
+    """
+    present = [g for g in grads if g is not None]
+    flags = _update_finiteness(present, optimizer, None)
+    code = nonfinite.cause_code(0, True, *flags)
+    if isinstance(code, jax.core.Tracer) or float(code) == 0:
+        apply_fn(grads, variables)
+    return code
+
+
+def stateless_apply_if_finite(
+    optimizer, optimizer_variables, grads, trainable_variables, apply_fn
+):
+    """`apply_fn(optimizer_variables, grads, trainable_variables)` (a
+    `stateless_apply`) unless a gradient or the learning rate is not
+    finite, in which case the values come back unchanged (a `lax.cond`).
+
+    Returns `((trainable_variables, optimizer_variables), cause_code)`.
+    """
+    present = [g for g in grads if g is not None]
+    flags = _update_finiteness(present, optimizer, optimizer_variables)
+    new = jax.lax.cond(
+        jnp.logical_and(*flags),
+        lambda: apply_fn(optimizer_variables, grads, trainable_variables),
+        lambda: (list(trainable_variables), list(optimizer_variables)),
+    )
+    return new, nonfinite.cause_code(0, True, *flags)
+
+
+def _update_finiteness(grads, optimizer, optimizer_variables):
+    """`(grads_ok, lr_ok)`, the learning rate read from `optimizer_variables`
+    when given (a schedule depends on `iterations`)."""
+    grads_ok = jnp.asarray(True)
+    if grads and nonfinite.checks_gradients(optimizer):
+        grads_ok = jnp.isfinite(sum(jnp.sum(g.astype("float32")) for g in grads))
+    if optimizer_variables is None:
+        return grads_ok, jnp.isfinite(nonfinite.learning_rate(optimizer))
+    mapping = list(zip(optimizer.variables, optimizer_variables))
+    with keras.StatelessScope(state_mapping=mapping):
+        lr = nonfinite.learning_rate(optimizer)
+    return grads_ok, jnp.isfinite(lr)
+
+
 def train_step(model, state, data):
     current = _State(model, state, with_optimizer=True)
     losses, cause = [], jnp.asarray(0.0)

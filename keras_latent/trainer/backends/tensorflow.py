@@ -61,11 +61,13 @@ def _finiteness(loss, grads, optimizer):
     return tuple(tf.unstack(flags))
 
 
-def _apply_if(ok, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)` when `ok`, else nothing."""
+def _apply_if(ok, optimizer, grads, variables, apply_fn=None):
+    """`optimizer.apply(grads, variables)` (or `apply_fn(grads, variables)`)
+    when `ok`, else nothing."""
+    apply_fn = apply_fn or optimizer.apply
 
     def apply():
-        optimizer.apply(grads, variables)
+        apply_fn(grads, variables)
         return tf.constant(True)
 
     if not tf.distribute.has_strategy():
@@ -79,9 +81,7 @@ def _apply_if(ok, optimizer, grads, variables):
         ok = strategy.experimental_local_results(ok)[0]
 
         def apply_all():
-            strategy.extended.call_for_each_replica(
-                optimizer.apply, args=(grads, variables)
-            )
+            strategy.extended.call_for_each_replica(apply_fn, args=(grads, variables))
             return tf.constant(True)
 
         tf.cond(ok, apply_all, lambda: tf.constant(False))
@@ -89,6 +89,19 @@ def _apply_if(ok, optimizer, grads, variables):
     tf.distribute.get_replica_context().merge_call(
         cross_replica, args=(ok, grads, variables)
     )
+
+
+def apply_if_finite(optimizer, grads, variables, apply_fn):
+    """`apply_fn(grads, variables)` unless a gradient or the learning rate
+    is not finite; returns the update's `nonfinite.cause_code` (phase 0).
+
+    What a one-optimizer model's optimizer runs inside Keras's own
+    `train_step` (see `keras_latent.optimizers`).
+    """
+    grads = [g for g in grads if g is not None]
+    flags = _finiteness(tf.constant(0.0), grads, optimizer)
+    _apply_if(tf.reduce_all(tf.stack(flags)), optimizer, grads, variables, apply_fn)
+    return nonfinite.cause_code(0, *flags)
 
 
 def train_step(model, data):

@@ -229,6 +229,21 @@ def _cause(loss, grads, optimizer) -> int:
     return next(k for k, ok in enumerate(flags) if not bool(ok)) + 1
 
 
+def apply_if_finite(optimizer, grads, variables, apply_fn):
+    """`apply_fn(grads, variables)` unless a gradient or the learning rate
+    is not finite; returns the update's `nonfinite.cause_code` (phase 0).
+
+    What a one-optimizer model's optimizer runs inside Keras's own
+    `train_step` (see `keras_latent.optimizers`).
+    """
+    present = [g for g in grads if g is not None]
+    zero = torch.zeros((), device=present[0].device if present else None)
+    code = _cause(zero, present, optimizer)
+    if code == 0:
+        apply_fn(grads, variables)
+    return torch.tensor(float(code))
+
+
 def train_step(model, data):
     _broadcast_variables_once(model)
     losses, cause = [], 0
