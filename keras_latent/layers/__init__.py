@@ -1,10 +1,18 @@
 """Layers and network builders shared by the zoo's models.
 
 `stacks` holds the zoo's `Sequential` and the conv and MLP image
-encoders/decoders that several models build their players from. A network
-only one model uses lives in that model's package.
+encoders/decoders that several models build their players from;
+`regularizers` the discriminator regularisers that are layers or
+constraints (`MinibatchDiscrimination`, `ClipWeights`,
+`SpectralNormalization`). A network only one model uses lives in that
+model's package.
 """
 
+from keras_latent.layers.regularizers import (
+    ClipWeights,
+    MinibatchDiscrimination,
+    SpectralNormalization,
+)
 from keras_latent.layers.stacks import (
     Sequential,
     conv_data_format,
@@ -18,6 +26,9 @@ from keras_latent.layers.stacks import (
 )
 
 __all__ = [
+    "ClipWeights",
+    "MinibatchDiscrimination",
+    "SpectralNormalization",
     "Sequential",
     "conv_data_format",
     "conv_image_decoder",

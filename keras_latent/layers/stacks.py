@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
+from keras_latent.layers.regularizers import SpectralNormalization
+
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class Sequential(keras.Sequential):
@@ -186,6 +188,8 @@ def strided_convolutions(
     image_shape: Sequence[int],
     filters: Sequence[int],
     activation_layer: Callable[[], layers.Layer],
+    constraint=None,
+    spectral_norm: bool = False,
 ) -> list:
     """The layers of a downsampling stack: stride-2 4×4 convolutions.
 
@@ -197,14 +201,25 @@ def strided_convolutions(
         filters: channels of each convolution; each halves the size.
         activation_layer: callable returning the layer after each
             convolution, e.g. `lambda: keras.layers.LeakyReLU(0.2)`.
+        constraint: a `keras.constraints.Constraint` for every kernel and
+            bias, or None. Defaults to `None`.
+        spectral_norm: bool. Wrap each convolution in
+            `keras_latent.layers.SpectralNormalization`. Defaults to `False`.
     """
     downsampled_size(image_shape, len(filters))
     data_format = conv_data_format()
     stack = [keras.Input(tuple(image_shape)), *to_conv_layout(data_format)]
     for count in filters:
-        stack.append(
-            layers.Conv2D(count, 4, strides=2, padding="same", data_format=data_format)
+        conv = layers.Conv2D(
+            count,
+            4,
+            strides=2,
+            padding="same",
+            data_format=data_format,
+            kernel_constraint=constraint,
+            bias_constraint=constraint,
         )
+        stack.append(SpectralNormalization(conv) if spectral_norm else conv)
         stack.append(activation_layer())
     return stack + from_conv_layout(data_format)
 

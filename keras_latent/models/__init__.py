@@ -1,7 +1,7 @@
 """The zoo's models, one package each.
 
 - `vae`: the variational autoencoder, the base model;
-- `gan`: the GAN family (WGAN-GP today);
+- `gan`: the GAN family (GAN, CGAN, ACGAN, WGANGP);
 - `latent_constraints`: Latent Constraints, the flagship (conditional
   generation and attribute editing in a VAE's latent space);
 - `classifier`: image classifiers, the zoo's independent judges.
@@ -11,8 +11,16 @@ docstring with its equations; `docs/models.md` has the whole account.
 """
 
 from keras_latent.models.classifier import ImageClassifier
-from keras_latent.models.gan import WGANGP
+from keras_latent.models.gan import ACGAN, CGAN, GAN, WGANGP
 from keras_latent.models.latent_constraints import LatentConstraints
 from keras_latent.models.vae import VAE
 
-__all__ = ["VAE", "WGANGP", "ImageClassifier", "LatentConstraints"]
+__all__ = [
+    "ACGAN",
+    "CGAN",
+    "GAN",
+    "VAE",
+    "WGANGP",
+    "ImageClassifier",
+    "LatentConstraints",
+]

@@ -68,7 +68,6 @@ Modules:
 
 # Importable from here, where it was defined before `keras_latent.losses`.
 from keras_latent.losses import latent_distance
-from keras_latent.models.latent_constraints.labels import LABEL_TYPES
 from keras_latent.models.latent_constraints.latent_constraints import (
     LatentConstraints,
 )
@@ -82,6 +81,7 @@ from keras_latent.models.latent_constraints.options import (
     OPTIMIZE_OPTIONS,
     TRANSFORM_METHODS,
 )
+from keras_latent.utils.labels import LABEL_TYPES
 
 __all__ = [
     "CONSTRAINT_SPACES",

@@ -16,11 +16,6 @@ import numpy as np
 from keras import ops
 
 from keras_latent import optimizers
-from keras_latent.models.latent_constraints.labels import (
-    LABEL_TYPES,
-    attribute_name_list,
-    check_label_matrix,
-)
 from keras_latent.models.latent_constraints.networks import (
     AttributeCritic,
     LatentAttributeClassifier,
@@ -32,6 +27,11 @@ from keras_latent.utils.inputs import (
     predict_in_batches,
     standardize_images,
     validate_batch_size,
+)
+from keras_latent.utils.labels import (
+    LABEL_TYPES,
+    attribute_name_list,
+    check_label_matrix,
 )
 
 NO_CRITIC_MESSAGE = (

@@ -22,12 +22,6 @@ from keras_latent.models.latent_constraints.attribute_critics import (
     encode_posteriors as _encode_posteriors,
 )
 from keras_latent.models.latent_constraints.inference import InferenceMixin
-from keras_latent.models.latent_constraints.labels import (
-    LABEL_TYPES,
-    LabelsMixin,
-    attribute_name_list,
-    check_label_matrix,
-)
 from keras_latent.models.latent_constraints.networks import conditional_mlp
 from keras_latent.models.vae import VAE
 from keras_latent.presets import PresetMixin
@@ -43,6 +37,12 @@ from keras_latent.utils.inputs import (
     validate_images,
     validate_latents,
     validate_seed,
+)
+from keras_latent.utils.labels import (
+    LABEL_TYPES,
+    LabelsMixin,
+    attribute_name_list,
+    check_label_matrix,
 )
 
 
