@@ -20,7 +20,7 @@ from PIL import Image
 
 import keras_latent
 from keras_latent.datasets import CELEBA_ATTRIBUTE_NAMES
-from keras_latent.models import VAE, ImageClassifier, LatentConstraints
+from keras_latent.models import ACGAN, VAE, ImageClassifier, LatentConstraints
 from tests import recipe_runner
 from tests.packed_data import write_celeba, write_mnist
 from tests.recipe_runner import SMOKE_MARKS, recipe_environment
@@ -434,3 +434,33 @@ def test_teach_new_attributes_from_an_image_folder(run_recipe, celeba_lc, tmp_pa
         assert edit["judged_present_before"] is None
         assert edit["critic_satisfied_after"] in (0.0, 1.0)
     assert report["table1"] is None
+
+
+def test_celeba_acgan_recipe(run_recipe, celeba_judge, data_dir, tmp_path):
+    out = train_on_celeba(
+        run_recipe,
+        data_dir,
+        tmp_path,
+        "train_celeba_acgan",
+        *("--steps_per_epoch", 2, "--latent_dim", 8),
+        *("--generator_filters", "8,4,4,4", "--critic_filters", "4,4,4,8"),
+        *("--judge", celeba_judge, "--num_samples", NUM_TEST),
+        *("--attributes", ",".join(CONDITIONING)),
+    )
+    model, metadata = assert_preset(
+        out / "preset", ACGAN, files=("samples.png", "README.md")
+    )
+    assert_data_source(metadata, data_dir, NUM_TRAIN)
+    assert metadata["steps"] == 2 and metadata["critic_updates"] == 2
+    record = metadata["metrics"]["attribute_accuracy"]
+    assert 0.0 <= record["value"] <= 1.0 and 0.0 <= record["real_val"] <= 1.0
+    assert record["gap_points"] == pytest.approx(
+        100 * (record["real_val"] - record["value"]), abs=0.02
+    )
+    assert sorted(record["per_attribute"]) == sorted(CONDITIONING)
+    assert f"{NUM_TEST} samples" in record["protocol"]
+    assert model.attribute_names == CONDITIONING
+    assert model.label_type == "multi_label" and model.ema_decay == 0.999
+    assert_images(model.generate({"Smiling": 1}, num_samples=2, seed=0), (2, 64, 64, 3))
+    # One tile per test label vector, in 8 rows.
+    assert png_shape(out / "preset" / "samples.png") == grid_shape(8, 1, 64)

@@ -377,7 +377,8 @@ class GAN(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame)
     def generator_loss(self, data, training=True):
         real, labels = self._unpack(data)
         fake_labels = self._fake_labels(labels)
-        self._update_averages()
+        if training:
+            self._update_averages()
         fake = self._generate(self._noise(ops.shape(real)[0]), fake_labels, training)
         matching = bool(self.feature_matching_weight)
         fake_logits, fake_classes, fake_features = self._criticize(
@@ -395,9 +396,10 @@ class GAN(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame)
         return loss, logs
 
     def _update_averages(self):
-        """Once per step, before the generator's update: the EMA of its
-        weights (one step behind, which a decay near 1 does not notice) and
-        the instance-noise clock. Batch statistics are copied."""
+        """Once per training step, before the generator's update: the EMA of
+        its weights (one step behind, which a decay near 1 does not notice)
+        and the instance-noise clock. Batch statistics are copied.
+        `evaluate` moves neither."""
         if self.instance_noise:
             self.noise_step.assign(self.noise_step + 1.0)
         if self.ema_decay is None:
