@@ -64,6 +64,7 @@ flags.DEFINE_enum("conditioning", "concat", ["concat", "projection"], "CGAN's cr
 flags.DEFINE_enum(
     "critic_class_loss", "real_and_fake", ["real_and_fake", "real"], "AC-GAN's."
 )
+flags.DEFINE_float("class_loss_weight", 1.0, "AC-GAN's class-loss weight.")
 flags.DEFINE_integer("diversity_per_class", 500, "Samples per class for diversity.")
 flags.DEFINE_string("title", None, "Card title (default: the preset's name).")
 
@@ -91,6 +92,7 @@ def build_model():
         options["conditioning"] = FLAGS.conditioning
     if FLAGS.model == "acgan":
         options["critic_class_loss"] = FLAGS.critic_class_loss
+        options["class_loss_weight"] = FLAGS.class_loss_weight
     return MODELS[FLAGS.model](**options)
 
 

@@ -14,6 +14,24 @@ from pathlib import Path
 ZOO = Path(__file__).resolve().parents[1] / "zoo"
 
 
+# The GAN family's measures (recipes/generator_measures.py): how each reads
+# in the table, or None to leave it to the card.
+GAN_SUMMARIES = {
+    "judge_confident_share": (
+        "judge confident on {value:.1%} of samples (real test: {real_test:.1%})"
+    ),
+    "class_accuracy": "classified as asked {value:.1%} (real test: {real_test:.1%})",
+    "diversity": "{value} of 10 classes at least as diverse as real",
+    "fid": "FID on judge features {value}",
+    "attribute_accuracy": (
+        "judge attribute accuracy on samples {value:.3f} (real val {real_val:.3f})"
+    ),
+    "classes_covered": None,
+    "kid": None,
+    "inception_score": None,
+}
+
+
 def summary(metrics: dict) -> str:
     parts = []
     for name, metric in metrics.items():
@@ -27,6 +45,9 @@ def summary(metrics: dict) -> str:
                 f"actor edits: judge agrees {actor['mean_flip_success']:.1%}, "
                 f"pixel MSE to reconstruction {actor['pixel_mse_to_reconstruction']}"
             )
+        elif name in GAN_SUMMARIES and "value" in metric:
+            if GAN_SUMMARIES[name]:
+                parts.append(GAN_SUMMARIES[name].format(**metric))
         elif "value" in metric:
             parts.append(f"{name.replace('_', ' ')} {metric['value']}")
         elif "samples" in metric:

@@ -492,6 +492,57 @@ def test_another_optimizer_trains_unchecked_and_a_loaded_model_keeps_adam(
     assert history.history["nonfinite_steps"] == [1.0]
 
 
+MIRRORED_SCRIPT = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+import numpy as np
+from keras_latent.models import VAE
+from tests.test_case import tiny_gan
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+x = np.random.RandomState(0).rand(32, 8, 8, 1).astype("float32")
+x[9, 1, 1, 0] = np.nan  # in the second of four batches
+data = tf.data.Dataset.from_tensor_slices(x).batch(8)
+with strategy.scope():
+    vae = VAE(image_shape=(8, 8, 1), latent_dim=2, hidden_units=(8,), seed=0)
+    vae.compile(optimizer="adam")
+    gan = tiny_gan()
+    gan.compile()
+result = {}
+for name, model in (("vae", vae), ("gan", gan)):
+    history = model.fit(data, verbose=0)  # outside the scope, as users do
+    result[name] = {
+        "nonfinite_steps": history.history["nonfinite_steps"],
+        "finite": bool(all(np.isfinite(w.numpy()).all() for w in model.weights)),
+    }
+result["vae"]["iterations"] = int(vae.optimizer.iterations.numpy())
+json.dump(result, sys.stdout)
+"""
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow's"
+)
+def test_mirrored_strategy_skips_a_nan_batch_once_on_every_replica():
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # One step skipped, counted once (not once per replica), weights finite.
+    assert result["vae"] == {"nonfinite_steps": [1.0], "finite": True, "iterations": 3}
+    assert result["gan"] == {"nonfinite_steps": [1.0], "finite": True}
+
+
 # -- checkpoints, resumed runs and preset saves ------------------------------------
 
 REPO = Path(__file__).resolve().parents[1]

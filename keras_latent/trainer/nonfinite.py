@@ -108,9 +108,15 @@ class NonFiniteMonitor(keras.metrics.Metric):
 
     def __init__(self, name: str = "nonfinite_steps", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.count = self.add_variable((), initializer="zeros", name="count")
-        self.streak = self.add_variable((), initializer="zeros", name="streak")
-        self.cause = self.add_variable((), initializer="zeros", name="cause")
+        # Every replica of a tf.distribute strategy sees the same cause (the
+        # flags are all-reduced); Keras's default "sum" would count a step
+        # once per replica.
+        self.count, self.streak, self.cause = (
+            self.add_variable(
+                (), initializer="zeros", aggregation="only_first_replica", name=name
+            )
+            for name in ("count", "streak", "cause")
+        )
 
     def update_state(self, cause):
         cause = ops.cast(cause, "float32")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from keras_latent.utils import keras_internals
 
 
@@ -34,7 +36,10 @@ class RestoreStateOnError:
         optimizer = getattr(self, "optimizer", None)
         if optimizer is not None:
             if not optimizer.built and self.built:
-                optimizer.build(self.trainable_variables)
+                # Under a tf.distribute strategy, its slots must be mirrored.
+                strategy = getattr(self, "distribute_strategy", None)
+                with strategy.scope() if strategy else contextlib.nullcontext():
+                    optimizer.build(self.trainable_variables)
             variables += list(optimizer.variables)
         return variables
 
