@@ -152,6 +152,10 @@ def stateless_apply_if_finite(
 
     Returns `((trainable_variables, optimizer_variables), cause_code)`.
     """
+    # Values, not variables: a LossScaleOptimizer passes its inner one the
+    # variables themselves (read through its StatelessScope).
+    optimizer_variables = [keras.ops.convert_to_tensor(v) for v in optimizer_variables]
+    trainable_variables = [keras.ops.convert_to_tensor(v) for v in trainable_variables]
     present = [g for g in grads if g is not None]
     flags = _update_finiteness(present, optimizer, optimizer_variables)
     new = jax.lax.cond(
