@@ -79,8 +79,15 @@ def reference_outputs(name: str) -> dict[str, np.ndarray]:
     kind = type(model).__name__
     if kind == "VAE":
         outputs = _vae_outputs(model)
-    elif kind == "WGANGP":
+    elif kind in ("WGANGP", "GAN"):
         outputs = {"generator": _numpy(model(_latents(model.latent_dim, seed=6)))}
+    elif kind in ("CGAN", "ACGAN"):
+        z = _latents(model.latent_dim, seed=8)
+        shape = (NUM_EXAMPLES, model.label_dim)
+        labels = np.random.default_rng(9).integers(0, 2, shape)
+        if model.label_type == "categorical":
+            labels = np.eye(model.label_dim)[np.arange(NUM_EXAMPLES) * 3]
+        outputs = {"generator": _numpy(model([z, labels.astype("float32")]))}
     elif kind == "ImageClassifier":
         images = _images(model.image_shape, seed=7)
         outputs = {"predict_proba": model.predict_proba(images)}

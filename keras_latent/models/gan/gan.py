@@ -135,6 +135,7 @@ class GAN(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame)
     ):
         super().__init__(**kwargs)
         check_choice("architecture", architecture, ARCHITECTURES)
+        check_choice("loss", loss, list(losses.ADVERSARIAL_LOSSES))
         self.adversarial = losses.adversarial_loss(loss)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.architecture = architecture
