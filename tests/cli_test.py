@@ -156,6 +156,26 @@ def test_sample_with_attributes(tmp_path, capsys):
     assert "Unknown attribute" in err and "Eyeglasses" in err
 
 
+@pytest.mark.parametrize("name", ["CGAN", "ACGAN"])
+def test_sample_with_attributes_from_a_conditional_gan(tmp_path, capsys, name):
+    from keras_latent import models
+
+    preset = tmp_path / name
+    getattr(models, name)(
+        image_shape=(8, 8, 1),
+        attribute_names=["a", "b", "c"],
+        latent_dim=4,
+        generator_filters=(8, 4),
+        critic_filters=(4, 8),
+    ).save_to_preset(preset)
+    out = tmp_path / "grid.png"
+    args = ["sample", str(preset), "--attributes", "b=1", "-n", "4", "-o", str(out)]
+    assert cli.main(args + ["--scale", "1"]) == 0, capsys.readouterr().err
+    assert np.asarray(Image.open(out)).shape[:2] == (2 * 10 + 2, 2 * 10 + 2)
+    assert cli.main(args[:3] + ["d=1", "-o", str(out)]) == 2
+    assert "Unknown attribute" in capsys.readouterr().err
+
+
 def test_sample_attributes_need_a_conditional_preset(tmp_path, capsys):
     VAE(image_shape=(8, 8, 1), latent_dim=3, hidden_units=(16,)).save_to_preset(
         tmp_path / "vae"
