@@ -165,6 +165,7 @@ def test_fit_logs_history_callbacks_evaluate_and_predict():
         IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=[callback]
     )
     keys = {"critic_loss", "wasserstein", "gradient_penalty", "generator_loss"}
+    keys |= {"real_logit", "fake_logit"}  # the critic's mean outputs
     # `loss` for Keras's callbacks; `nonfinite_steps` while training.
     keys |= {"loss"}
     assert set(history.history) == keys | {"nonfinite_steps"}
