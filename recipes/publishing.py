@@ -38,6 +38,22 @@ FLAGS = flags.FLAGS
 flags.disclaim_key_flags()
 
 
+# The ten CelebA attributes the conditional CelebA presets condition on
+# (those of Latent Constraints' evaluation).
+CELEBA_CONDITIONING_ATTRIBUTES = [
+    "Bald",
+    "Black_Hair",
+    "Blond_Hair",
+    "Brown_Hair",
+    "Eyeglasses",
+    "Male",
+    "No_Beard",
+    "Smiling",
+    "Wearing_Hat",
+    "Young",
+]
+
+
 # The flag header.
 
 

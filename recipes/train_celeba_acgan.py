@@ -25,25 +25,14 @@ import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
 from keras_latent.models import ACGAN  # noqa: E402
 
-ATTRIBUTES = [
-    "Bald",
-    "Black_Hair",
-    "Blond_Hair",
-    "Brown_Hair",
-    "Eyeglasses",
-    "Male",
-    "No_Beard",
-    "Smiling",
-    "Wearing_Hat",
-    "Young",
-]
-
 FLAGS = publishing.define_training_flags(
     "celeba_acgan", "celeba64/", epochs=None, batch_size=64
 )
 flags.DEFINE_integer("epochs", 40, "Epochs of `steps_per_epoch` generator steps.")
 flags.DEFINE_integer("steps_per_epoch", 500, "Generator steps per epoch.")
-flags.DEFINE_list("attributes", ATTRIBUTES, "Conditioning attributes.")
+flags.DEFINE_list(
+    "attributes", publishing.CELEBA_CONDITIONING_ATTRIBUTES, "Conditioning attributes."
+)
 flags.DEFINE_list("generator_filters", ["256", "128", "64", "32"], "Map up.")
 flags.DEFINE_list("critic_filters", ["32", "64", "128", "256"], "Critic channels.")
 flags.DEFINE_integer("latent_dim", 128, "Noise dimension.")

@@ -49,18 +49,7 @@ from keras_latent.models import LatentConstraints  # noqa: E402
 from keras_latent.utils.files import atomic_write_text  # noqa: E402
 from keras_latent.utils.inputs import predict_in_batches  # noqa: E402
 
-CELEBA_ATTRIBUTES = [
-    "Bald",
-    "Black_Hair",
-    "Blond_Hair",
-    "Brown_Hair",
-    "Eyeglasses",
-    "Male",
-    "No_Beard",
-    "Smiling",
-    "Wearing_Hat",
-    "Young",
-]
+CELEBA_ATTRIBUTES = publishing.CELEBA_CONDITIONING_ATTRIBUTES
 DEFAULTS = {
     "celeba": {"base": "celeba_vae", "judge": "celeba_attribute_classifier"},
     "mnist": {"base": "mnist_vae", "judge": "mnist_classifier"},
