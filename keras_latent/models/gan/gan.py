@@ -147,17 +147,31 @@ class GAN(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame)
         if critic_steps is None:
             critic_steps = 5 if loss in WASSERSTEIN_LOSSES else 1
         self.critic_steps = check_int(critic_steps, "critic_steps", minimum=1)
-        self._set_regularizers(
-            gradient_penalty_weight,
-            clip_value,
-            spectral_norm,
-            feature_matching_weight,
-            minibatch_kernels,
-            instance_noise,
-            instance_noise_steps,
-            r1_weight,
-            ema_decay,
+        for name, value in (
+            ("gradient_penalty_weight", gradient_penalty_weight),
+            ("clip_value", clip_value),
+            ("feature_matching_weight", feature_matching_weight),
+            ("instance_noise", instance_noise),
+            ("r1_weight", r1_weight),
+        ):
+            setattr(self, name, check_non_negative(value, name))
+        if loss == "wasserstein" and not self.clip_value > 0:
+            raise ValueError(
+                "`clip_value` must be > 0 for loss='wasserstein'. "
+                f"Received: clip_value={clip_value!r}"
+            )
+        self.spectral_norm = bool(spectral_norm)
+        self.minibatch_kernels = check_int(
+            minibatch_kernels, "minibatch_kernels", minimum=0
         )
+        self.instance_noise_steps = check_int(
+            instance_noise_steps, "instance_noise_steps", minimum=1
+        )
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(
+                f"`ema_decay` must be None or in (0, 1). Received: {ema_decay!r}"
+            )
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.seed = validate_seed(seed)
         self.critic_metrics = self._critic_log_names()
         self.opponent_metrics = (
@@ -166,45 +180,6 @@ class GAN(PresetMixin, GeneratesFromStandardNormal, ChecksFitImages, CriticGame)
         self._build_networks()
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.built = True
-
-    def _set_regularizers(
-        self,
-        gradient_penalty_weight,
-        clip_value,
-        spectral_norm,
-        feature_matching_weight,
-        minibatch_kernels,
-        instance_noise,
-        instance_noise_steps,
-        r1_weight,
-        ema_decay,
-    ):
-        self.gradient_penalty_weight = check_non_negative(
-            gradient_penalty_weight, "gradient_penalty_weight"
-        )
-        self.clip_value = check_non_negative(clip_value, "clip_value")
-        if self.loss_name == "wasserstein" and not self.clip_value > 0:
-            raise ValueError(
-                "`clip_value` must be > 0 for loss='wasserstein'. "
-                f"Received: clip_value={clip_value!r}"
-            )
-        self.spectral_norm = bool(spectral_norm)
-        self.feature_matching_weight = check_non_negative(
-            feature_matching_weight, "feature_matching_weight"
-        )
-        self.minibatch_kernels = check_int(
-            minibatch_kernels, "minibatch_kernels", minimum=0
-        )
-        self.instance_noise = check_non_negative(instance_noise, "instance_noise")
-        self.instance_noise_steps = check_int(
-            instance_noise_steps, "instance_noise_steps", minimum=1
-        )
-        self.r1_weight = check_non_negative(r1_weight, "r1_weight")
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(
-                f"`ema_decay` must be None or in (0, 1). Received: {ema_decay!r}"
-            )
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
 
     def _critic_log_names(self) -> tuple:
         names = ["real_logit", "fake_logit"]
