@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 from absl import flags
 from checkpoints import ResumableBackup
@@ -67,8 +68,8 @@ def define_training_flags(
 ) -> flags.FlagValues:
     """Defines the flags every training recipe has; returns absl's `FLAGS`.
 
-    `--data_dir`, `--output`, `--backup_dir`, `--epochs`, `--batch_size` and
-    `--seed`.
+    `--data_dir`, `--data_note`, `--output`, `--backup_dir`, `--epochs`,
+    `--batch_size`, `--seed` and `--max_train_minutes`.
 
     Args:
         name: the preset the recipe publishes: `--output` defaults to
@@ -98,6 +99,18 @@ def define_training_flags(
         flags.DEFINE_integer("epochs", epochs, "Training epochs.")
     flags.DEFINE_integer("batch_size", batch_size, "Batch size.")
     flags.DEFINE_integer("seed", 0, "Random seed.")
+    flags.DEFINE_string(
+        "data_note",
+        None,
+        "What happened to the data on its way, for the metadata (e.g. "
+        "'re-encoded as JPEG quality 90 to travel to the GPU machine').",
+    )
+    flags.DEFINE_float(
+        "max_train_minutes",
+        None,
+        "Stop at the first epoch end after this many minutes of training; the "
+        "metadata then records the epochs actually run.",
+    )
     return flags.FLAGS
 
 
@@ -136,7 +149,31 @@ def command_line() -> str:
 
 
 def hardware() -> str:
-    return f"{os.cpu_count()}-core {platform.machine()} CPU"
+    """The CPU, and the GPU the backend trains on if it has one."""
+    cpu = f"{os.cpu_count()}-core {platform.machine()} CPU"
+    gpu = _gpu_name()
+    return f"{gpu} GPU, {cpu}" if gpu else cpu
+
+
+def _gpu_name() -> str | None:
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return gpus[0].device_kind if gpus else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return details.get("device_name", "a")
+    return None
 
 
 def data_source(relative: str, data_dir: str | None) -> str:
@@ -156,8 +193,12 @@ def data_source(relative: str, data_dir: str | None) -> str:
 
 
 def read_from(description: str, relative: str) -> str:
-    """`"<description> from <where --data_dir's relative path is>"`."""
-    return f"{description} from {data_source(relative, FLAGS.data_dir)}"
+    """`"<description> from <where --data_dir's relative path is>"`.
+
+    Followed by `--data_note` when a run gave one.
+    """
+    text = f"{description} from {data_source(relative, FLAGS.data_dir)}"
+    return f"{text} ({FLAGS.data_note})" if FLAGS.data_note else text
 
 
 def fit(model, *data, **options):
@@ -170,10 +211,32 @@ def fit(model, *data, **options):
     `options` (`batch_size`, `shuffle`, ...) go to `fit`.
     """
     backup = ResumableBackup(FLAGS.backup_dir)
+    callbacks = [backup]
+    if FLAGS.max_train_minutes is not None:
+        callbacks.append(TimeBudget(60 * FLAGS.max_train_minutes))
     history = model.fit(
-        *data, epochs=FLAGS.epochs, verbose=2, callbacks=[backup], **options
+        *data, epochs=FLAGS.epochs, verbose=2, callbacks=callbacks, **options
     )
+    if history.epoch and history.epoch[-1] + 1 < FLAGS.epochs:
+        # Stopped by the time budget: everything after records what ran.
+        print(f"Time budget reached: {history.epoch[-1] + 1} of {FLAGS.epochs} epochs.")
+        FLAGS.epochs = history.epoch[-1] + 1
     return history, {"wall_time_s": backup.seconds(), **backup.resume_fields()}
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit` at the first epoch end after `seconds` of training."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.time() - self.start > self.seconds:
+            self.model.stop_training = True
 
 
 def mnist_floats():

@@ -146,13 +146,18 @@ def main(argv):
     x_train, y_train, x_test, y_test = publishing.mnist_floats()
     model = build_model()
     model.compile()
-    train = publishing.training_batches(datasets.load_mnist)
-    if FLAGS.model in ("gan", "wgan_gp"):
-        train = train.map(lambda image, label: image)
-    else:
+    conditional = FLAGS.model in ("cgan", "acgan")
+    if conditional:
         model.set_label_prior(y_train)
+    # NumPy batches, so the recipe runs on any backend without TensorFlow.
+    train = datasets.ArrayBatches(
+        x_train,
+        y_train if conditional else None,
+        batch_size=FLAGS.batch_size,
+        seed=FLAGS.seed,
+    )
     history, run = publishing.fit(
-        model, train.repeat(), steps_per_epoch=FLAGS.steps_per_epoch
+        model, train, steps_per_epoch=FLAGS.steps_per_epoch, shuffle=False
     )
     steps = FLAGS.epochs * FLAGS.steps_per_epoch
     metadata = publishing.training_metadata(
@@ -169,7 +174,6 @@ def main(argv):
     )
     name = FLAGS.title or os.path.basename(os.path.normpath(FLAGS.output))
     body = card_body(model, metadata["metrics"])
-    conditional = FLAGS.model in ("cgan", "acgan")
     publishing.publish(model, metadata, name, body, samples=not conditional, scale=2)
     if conditional:
         # Eight rows, one column per digit asked for.

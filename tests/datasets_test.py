@@ -395,3 +395,97 @@ def test_image_folder_corrupt_image(image_folder):
     (root / "b.png").write_bytes(b"not a png at all")
     with pytest.raises(ValueError, match="b.png"):
         datasets.load_image_folder(root, root / "labels.csv")
+
+
+# --------------------------------------------------------------------------
+# ArrayBatches: NumPy batches for `fit` on any backend.
+# --------------------------------------------------------------------------
+
+
+def _numbered_images(n, size=4):
+    """uint8 images whose every pixel holds the row number, left half darker."""
+    x = np.repeat(np.arange(n, dtype=np.uint8), size * size).reshape(n, size, size, 1)
+    x = x.copy()
+    x[:, :, : size // 2] //= 2
+    return x
+
+
+def test_array_batches_cover_every_row_once_per_pass_and_reshuffle():
+    x = _numbered_images(10)
+    y = np.arange(10)
+    batches = datasets.ArrayBatches(x, y, batch_size=3, seed=1)
+    assert batches.num_batches is None and batches.batches_per_pass == 3
+    first = [batches[i][1] for i in range(3)]
+    second = [batches[i][1] for i in range(3, 6)]
+    for one_pass in (first, second):
+        rows = np.concatenate(one_pass)
+        assert len(set(rows.tolist())) == 9  # one row dropped: 10 // 3 batches
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
+    # The same index gives the same batch, on a new object too.
+    again = datasets.ArrayBatches(x, y, batch_size=3, seed=1)
+    np.testing.assert_array_equal(again[4][1], batches[4][1])
+
+
+def test_array_batches_scale_uint8_and_keep_images_with_their_labels():
+    x = _numbered_images(6)
+    images, labels = datasets.ArrayBatches(x, np.arange(6), batch_size=6)[0]
+    assert images.dtype == np.float32 and images.shape == (6, 4, 4, 1)
+    np.testing.assert_allclose(images[:, 0, -1, 0] * 255.0, labels, atol=1e-4)
+    alone = datasets.ArrayBatches(x.astype("float32") / 255.0, batch_size=2)[0]
+    assert isinstance(alone, np.ndarray) and alone.max() <= 1.0
+
+
+def test_array_batches_flip_mirrors_some_images_left_right():
+    x = _numbered_images(64)
+    batch = datasets.ArrayBatches(x, np.arange(64), batch_size=64, flip=True)
+    images, labels = batch[0]
+    originals = x[labels].astype("float32") / 255.0
+    mirrored = np.array(
+        [not np.allclose(image, original) for image, original in zip(images, originals)]
+    )
+    assert 10 < mirrored.sum() < 54
+    np.testing.assert_allclose(images[mirrored], originals[mirrored][:, :, ::-1])
+    unflipped = datasets.ArrayBatches(x, np.arange(64), batch_size=64)[0]
+    np.testing.assert_allclose(unflipped[0], x[unflipped[1]] / 255.0, rtol=1e-6)
+
+
+def test_array_batches_one_pass_ends():
+    batches = datasets.ArrayBatches(_numbered_images(5), batch_size=2, repeat=False)
+    assert batches.num_batches == 2
+    with pytest.raises(IndexError):
+        batches[2]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(images=np.zeros((4, 8, 8))), "images"),
+        (dict(images=np.zeros((4, 8, 8, 1)), labels=np.zeros(3)), "labels"),
+        (dict(images=np.zeros((4, 8, 8, 1)), batch_size=5), "batch_size"),
+    ],
+)
+def test_array_batches_reject_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.ArrayBatches(**kwargs)
+
+
+def test_array_batches_feed_fit_on_this_backend():
+    from test_case import tiny_gan
+
+    from keras_latent.models import ACGAN
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (32, 8, 8, 1), dtype=np.uint8)
+    gan = tiny_gan()
+    gan.compile()
+    history = gan.fit(
+        datasets.ArrayBatches(x, batch_size=8), epochs=2, steps_per_epoch=3
+    )
+    assert len(history.history["critic_loss"]) == 2
+    acgan = tiny_gan(ACGAN, attribute_names=list("abc"), critic_steps=1)
+    acgan.compile()
+    labels = rng.integers(0, 3, 32)
+    acgan.fit(
+        datasets.ArrayBatches(x, labels, batch_size=8), epochs=1, steps_per_epoch=5
+    )
+    assert int(keras.ops.convert_to_numpy(acgan.optimizer["generator"].iterations)) == 5

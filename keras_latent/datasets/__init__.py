@@ -20,6 +20,8 @@ What lives where:
   `celeba_arrays`), `celeba_attribute_names` and `CELEBA_ATTRIBUTE_NAMES`.
 - `celeba_annotations`: the complete official attribute and partition files
   (`celeba_annotations`, `celeba_label_vectors`).
+- `batches`: `ArrayBatches`, shuffled batches of arrays for `fit` on any
+  backend without TensorFlow.
 - `image_files`: the official CelebA image layout and user folders with a
   labels CSV (`image_folder_arrays`).
 - `pipelines`: the `tf.data` loaders (`load_mnist`, `load_cifar10`,
@@ -36,6 +38,7 @@ from keras_latent.datasets.arrays import (
     cifar10_arrays,
     mnist_arrays,
 )
+from keras_latent.datasets.batches import ArrayBatches
 from keras_latent.datasets.celeba_annotations import (
     celeba_annotations,
     celeba_label_vectors,
@@ -48,6 +51,7 @@ from keras_latent.datasets.locate import DATA_ENV_VAR as DATA_ENV_VAR
 from keras_latent.datasets.locate import default_data_dir
 
 __all__ = [
+    "ArrayBatches",
     "CELEBA_ATTRIBUTE_NAMES",
     "celeba_annotations",
     "celeba_arrays",
