@@ -8,6 +8,7 @@ constraints (`MinibatchDiscrimination`, `ClipWeights`,
 model's package.
 """
 
+from keras_latent.layers.gaussian_mixture import GaussianMixture
 from keras_latent.layers.regularizers import (
     ClipWeights,
     MinibatchDiscrimination,
@@ -27,6 +28,7 @@ from keras_latent.layers.stacks import (
 
 __all__ = [
     "ClipWeights",
+    "GaussianMixture",
     "MinibatchDiscrimination",
     "SpectralNormalization",
     "Sequential",

@@ -4,7 +4,9 @@
 - `adversarial`: the GAN losses by name (`adversarial_loss("hinge")` and
   the other pairs), feature matching, the logistic loss;
 - `penalties`: regularisers on a critic's input gradients (WGAN-GP, R1);
-- `latent`: distances between latent codes.
+- `latent`: distances between latent codes;
+- `gaussian_mixture`: the Gaussian-mixture (GM) loss of Wan et al. (2018)
+  on labelled codes, with class means and variances.
 
 The equations, and the papers they come from, are in `docs/models.md`.
 """
@@ -23,6 +25,11 @@ from keras_latent.losses.adversarial import (
     sigmoid_cross_entropy,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
+)
+from keras_latent.losses.gaussian_mixture import (
+    gaussian_mixture_distances,
+    gaussian_mixture_logits,
+    gaussian_mixture_loss,
 )
 from keras_latent.losses.latent import latent_distance
 from keras_latent.losses.penalties import gradient_penalty, r1_penalty
@@ -46,6 +53,9 @@ __all__ = [
     "r1_penalty",
     "bernoulli_reconstruction",
     "gaussian_kl",
+    "gaussian_mixture_distances",
+    "gaussian_mixture_logits",
+    "gaussian_mixture_loss",
     "gaussian_reconstruction",
     "gradient_penalty",
     "latent_distance",
