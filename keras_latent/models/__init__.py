@@ -2,6 +2,7 @@
 
 - `vae`: the variational autoencoder, the base model;
 - `gan`: the GAN family (GAN, CGAN, ACGAN, WGANGP);
+- `conditional_vae`: the conditional VAE (CVAE), the naive editing baseline;
 - `latent_constraints`: Latent Constraints, the flagship (conditional
   generation and attribute editing in a VAE's latent space);
 - `classifier`: image classifiers, the zoo's independent judges.
@@ -11,6 +12,7 @@ docstring with its equations; `docs/models.md` has the whole account.
 """
 
 from keras_latent.models.classifier import ImageClassifier
+from keras_latent.models.conditional_vae import CVAE
 from keras_latent.models.gan import ACGAN, CGAN, GAN, WGANGP
 from keras_latent.models.latent_constraints import LatentConstraints
 from keras_latent.models.vae import VAE
@@ -18,6 +20,7 @@ from keras_latent.models.vae import VAE
 __all__ = [
     "ACGAN",
     "CGAN",
+    "CVAE",
     "GAN",
     "VAE",
     "WGANGP",
