@@ -109,7 +109,7 @@ flags.DEFINE_float("vae_decoder_sigma", 0.1, "σ_x of the Gaussian decoder.")
 flags.DEFINE_float("vae_beta", 1.0, "VAE β.")
 flags.DEFINE_float("vae_learning_rate", 1e-3, "Adam learning rate of the VAE.")
 
-# The WGAN-GP configuration: the DCGAN of recipes/train_mnist_wgan_gp.py.
+# The WGAN-GP configuration: the DCGAN of `recipes/train_mnist_gan.py --model wgan_gp`.
 flags.DEFINE_integer("wgan_latent_dim", 128, "WGAN-GP noise dimension.")
 flags.DEFINE_list("wgan_generator_filters", ["64", "32"], "Generator channels.")
 flags.DEFINE_list("wgan_critic_filters", ["32", "64"], "Critic channels.")

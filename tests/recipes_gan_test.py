@@ -118,3 +118,24 @@ def test_equal_budget_table(recipe_env, data_dir, tmp_path):
     # A rerun skips the finished rows.
     run_recipe("gan_equal_budget", *flags, env=recipe_env)
     assert json.loads((output / "table.json").read_text())["rows"] == summary["rows"]
+
+
+def test_time_budget_and_data_note_are_recorded(recipe_env, data_dir, tmp_path):
+    output = tmp_path / "mnist_budget"
+    flags = [
+        "--data_dir",
+        data_dir,
+        "--output",
+        output,
+        "--backup_dir",
+        tmp_path / "backup",
+        *TINY,
+        "--epochs=5",  # the budget of 0 minutes stops it after the first
+        "--max_train_minutes=0",
+        "--data_note=copied unchanged",
+    ]
+    run_recipe("train_mnist_gan", *flags, env=recipe_env)
+    metadata = check_published(output, "train_mnist_gan", "mnist_budget", flags)
+    assert metadata["epochs"] == 1 and metadata["steps"] == 2
+    assert len(metadata["history"]["generator_loss"]) == 1
+    assert metadata["data"].endswith("(copied unchanged)")

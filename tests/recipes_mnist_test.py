@@ -205,14 +205,16 @@ def test_mnist_wgan_gp(recipe_env, data_dir, tmp_path):
         generator_filters="8,4",
         critic_filters="4,8",
         num_samples=16,
+        diversity_per_class=4,
+        model="wgan_gp",
     )
     run_recipe(
-        "train_mnist_wgan_gp",
+        "train_mnist_gan",
         *flags,
         env=recipe_env,
         guarded=["zoo/mnist_wgan_gp", "runs/mnist_wgan_gp"],
     )
-    metadata = check_published(output, "train_mnist_wgan_gp", "mnist_wgan_gp", flags)
+    metadata = check_published(output, "train_mnist_gan", "mnist_wgan_gp", flags)
     check_grid(output / "samples.png")
     assert metadata["steps"] == 2 * 2 and metadata["critic_updates"] == 2 * 2 * 2
     history = metadata["history"]
