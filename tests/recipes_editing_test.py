@@ -1,0 +1,139 @@
+"""Smoke tests of the attribute-editing recipe, `train_mnist_conditional_vae.py`,
+run as a script on tiny stand-in MNIST data."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_latent
+from keras_latent.models import CVAE, LabelRelevantIrrelevantVAE
+from tests.packed_data import write_mnist
+from tests.recipe_runner import SMOKE_MARKS, recipe_environment, run_recipe
+from tests.recipes_mnist_test import check_images, check_published
+
+pytestmark = SMOKE_MARKS
+RECIPE = "train_mnist_conditional_vae"
+CLASSES = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE}
+NUM_TEST = 128
+TINY = [
+    "--epochs=2",
+    "--steps_per_epoch=2",
+    "--batch_size=16",
+    "--filters=4,8",
+    "--relevant_dim=4",
+    "--irrelevant_dim=4",
+    "--latent_dim=4",
+    "--num_samples=40",
+    "--diversity_per_class=4",
+    "--swap_digits=20",
+]
+# 28×28 tiles with 2-pixel borders, upscaled twice: 8 rows of 10 samples
+# (a column per digit), and 8 rows of a test digit and its 10 edits.
+SAMPLES_SIZE = (2 * (10 * 30 + 2), 2 * (8 * 30 + 2))
+SWAPS_SIZE = (2 * (11 * 30 + 2), 2 * (8 * 30 + 2))
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_mnist(root, num_train=256, num_test=NUM_TEST)
+    return root
+
+
+@pytest.fixture(scope="module")
+def recipe_env(tmp_path_factory):
+    return recipe_environment(tmp_path_factory.mktemp("recipes"))
+
+
+def check_share(record):
+    assert 0.0 <= record["value"] <= 1.0 and record["protocol"]
+
+
+def check_measures(metrics):
+    for name in ("class_accuracy", "swap_accuracy", "judge_confident_share"):
+        check_share(metrics[name])
+        assert 0.0 <= metrics[name]["real_test"] <= 1.0, name
+    digits = [str(d) for d in range(10)]
+    assert sorted(metrics["class_accuracy"]["per_class"]) == digits
+    swap = metrics["swap_accuracy"]
+    assert set(swap["per_class"]) <= set(digits)
+    assert 0.0 <= swap["still_source_share"] <= 1.0 - swap["value"] + 1e-6
+    assert "20 test digits" in swap["protocol"] and "180 edits" in swap["protocol"]
+    identity = metrics["identity"]
+    for key in ("value", "same_class", "real_test"):
+        assert 0.0 <= identity[key] <= 1.0, key
+    assert identity["protocol"]
+    reconstruction = metrics["reconstruction_mse"]
+    assert 0.0 <= reconstruction["value"] <= 1.0
+    assert f"{NUM_TEST:,} MNIST test digits" in reconstruction["protocol"]
+    check_share({**reconstruction, "value": reconstruction["judged_as_digit"]})
+    assert 0 <= metrics["diversity"]["value"] <= 10 and metrics["diversity"]["protocol"]
+    assert 1 <= metrics["classes_covered"]["value"] <= 10
+    assert metrics["fid"]["value"] >= 0.0 and metrics["kid"]["protocol"]
+    assert metrics["inception_score"]["value"] >= 1.0 - 1e-6
+
+
+def check_figure(path, size):
+    with Image.open(path) as grid:
+        assert grid.format == "PNG" and grid.size == size
+
+
+@pytest.mark.parametrize("model", ["lrlivae", "cvae"])
+def test_train_mnist_conditional_vae(recipe_env, data_dir, tmp_path, model):
+    output = tmp_path / f"mnist_{model}"
+    flags = [
+        "--data_dir",
+        data_dir,
+        "--output",
+        output,
+        "--backup_dir",
+        tmp_path / "backup",
+        "--model",
+        model,
+        *TINY,
+    ]
+    run_recipe(RECIPE, *flags, env=recipe_env)
+    metadata = check_published(output, RECIPE, f"mnist_{model}", flags)
+    assert metadata["epochs"] == 2 and metadata["steps"] == 4
+    assert all(len(v) == 2 for v in metadata["history"].values())
+    assert metadata["final_train_logs"]["loss"] == metadata["history"]["loss"][-1]
+    check_measures(metadata["metrics"])
+    check_figure(output / "samples.png", SAMPLES_SIZE)
+    check_figure(output / "swaps.png", SWAPS_SIZE)
+    card = (output / "README.md").read_text()
+    assert "![swaps](swaps.png)" in card and "swap accuracy" in card
+
+    loaded = keras_latent.from_preset(output)
+    assert type(loaded) is CLASSES[model]
+    check_images(loaded.generate({"3": 1}, num_samples=4, seed=0), 4)
+    with np.load(data_dir / "mnist" / "mnist.npz") as z:
+        digits = z["x_test"][:4, ..., None].astype("float32") / 255.0
+    check_images(loaded.transform(digits, {"5": 1}), 4)
+    # Label marginals of the training digits, not the uniform default.
+    prior = keras.ops.convert_to_numpy(loaded.label_prior)
+    assert prior.sum() == pytest.approx(1.0, abs=1e-2)
+    assert not np.allclose(prior, 0.1)
+
+
+def test_time_budget_is_recorded(recipe_env, data_dir, tmp_path):
+    output = tmp_path / "mnist_budget"
+    flags = [
+        "--data_dir",
+        data_dir,
+        "--output",
+        output,
+        "--backup_dir",
+        tmp_path / "backup",
+        "--model=cvae",
+        *TINY,
+        "--epochs=5",  # the budget of 0 minutes stops it after the first
+        "--max_train_minutes=0",
+    ]
+    run_recipe(RECIPE, *flags, env=recipe_env)
+    metadata = check_published(output, RECIPE, "mnist_budget", flags)
+    assert metadata["epochs"] == 1 and metadata["steps"] == 2
+    assert len(metadata["history"]["loss"]) == 1
+    assert "epochs: 1," in (output / "README.md").read_text()
