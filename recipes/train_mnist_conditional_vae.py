@@ -4,10 +4,13 @@
         --output zoo/mnist_lrlivae
     python recipes/train_mnist_conditional_vae.py --model cvae \
         --output zoo/mnist_cvae
+    python recipes/train_mnist_conditional_vae.py --model cvaegan \
+        --output zoo/mnist_cvaegan
 
 `lrlivae` is the label-relevant/irrelevant VAE (Zheng & Sun 2019), `cvae`
-the conditional VAE with a label head, the naive editing baseline. Both
-train on all 60,000 training digits with their labels and edit a digit by
+the conditional VAE with a label head, `cvaegan` the naive cVAE-GAN (the
+CVAE with a pixel discriminator), the editing baselines. Each trains on all
+60,000 training digits with their labels and edits a digit by
 `transform(images, labels)`. Resumes from `--backup_dir` if a run was
 interrupted.
 
@@ -36,14 +39,14 @@ from editing_measures import (  # noqa: E402
 from generator_measures import diversity, feature_scores, judge_measures  # noqa: E402
 
 from keras_latent import datasets  # noqa: E402
-from keras_latent.models import CVAE, LabelRelevantIrrelevantVAE  # noqa: E402
+from keras_latent.models import CVAE, CVAEGAN, LabelRelevantIrrelevantVAE  # noqa: E402
 from keras_latent.optimizers import Adam  # noqa: E402
 from keras_latent.trainer import MultiPlayerModel  # noqa: E402
 
 # One line per model: a model with one latent z (the conditional
 # autoencoders, e.g. CVAEGAN) takes `--latent_dim`; multi-player models
 # compile with their own reference optimizers.
-MODELS = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE}
+MODELS = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE, "cvaegan": CVAEGAN}
 
 FLAGS = publishing.define_training_flags(
     None, "mnist/mnist.npz", epochs=None, batch_size=64

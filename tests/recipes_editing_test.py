@@ -9,14 +9,14 @@ import pytest
 from PIL import Image
 
 import keras_latent
-from keras_latent.models import CVAE, LabelRelevantIrrelevantVAE
+from keras_latent.models import CVAE, CVAEGAN, LabelRelevantIrrelevantVAE
 from tests.packed_data import write_mnist
 from tests.recipe_runner import SMOKE_MARKS, recipe_environment, run_recipe
 from tests.recipes_mnist_test import check_images, check_published
 
 pytestmark = SMOKE_MARKS
 RECIPE = "train_mnist_conditional_vae"
-CLASSES = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE}
+CLASSES = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE, "cvaegan": CVAEGAN}
 NUM_TEST = 128
 TINY = [
     "--epochs=2",
@@ -81,7 +81,7 @@ def check_figure(path, size):
         assert grid.format == "PNG" and grid.size == size
 
 
-@pytest.mark.parametrize("model", ["lrlivae", "cvae"])
+@pytest.mark.parametrize("model", list(CLASSES))
 def test_train_mnist_conditional_vae(recipe_env, data_dir, tmp_path, model):
     output = tmp_path / f"mnist_{model}"
     flags = [

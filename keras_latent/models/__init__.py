@@ -15,7 +15,7 @@ docstring with its equations; `docs/models.md` has the whole account.
 """
 
 from keras_latent.models.classifier import ImageClassifier
-from keras_latent.models.conditional_vae import CVAE
+from keras_latent.models.conditional_vae import CVAE, CVAEGAN, IFcVAEGAN
 from keras_latent.models.gan import ACGAN, CGAN, GAN, WGANGP
 from keras_latent.models.label_split_vae import LabelRelevantIrrelevantVAE
 from keras_latent.models.latent_constraints import LatentConstraints
@@ -25,9 +25,11 @@ __all__ = [
     "ACGAN",
     "CGAN",
     "CVAE",
+    "CVAEGAN",
     "GAN",
     "VAE",
     "WGANGP",
+    "IFcVAEGAN",
     "ImageClassifier",
     "LabelRelevantIrrelevantVAE",
     "LatentConstraints",

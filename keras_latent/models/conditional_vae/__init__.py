@@ -22,10 +22,32 @@ Nothing keeps label information out of z, so an edit may keep traces of the
 old attribute: what IFcVAE-GAN's adversarial factorisation then removes.
 More in `docs/models.md`, "CVAE".
 
+IFcVAE-GAN (Creswell, Bharath & Sengupta 2017) trains the same encoder and
+decoder against two adversaries on the multi-player trainer: a pixel
+discriminator C(x) (real, reconstructed x̂ = D(ẑ, y), or sampled
+D(z ~ N(0, I), y_s)), and an auxiliary network A(ẑ) that guesses y from
+ẑ, which the encoder learns to defeat (information factorisation):
+
+    C minimises L_gan = ⅓[BCE(C(x), 1) + BCE(C(x̂), 0) + BCE(C(x_s), 0)]
+    A minimises L_aux = CE(A(ẑ), y)
+    D minimises L_rec + β L̂_class − δ L_gan
+    E minimises L_rec + α KL + β L̂_class + ρ CE(ŷ, y) − δ L_gan − L_aux
+
+with L̂_class = CE(ŷ(x̂), sg(ŷ(x))). The naive cVAE-GAN baseline (`CVAEGAN`)
+drops `− L_aux` and L̂_class. More in `docs/models.md`, "IFcVAE-GAN and the
+naive cVAE-GAN".
+
+- `base.py`: what the models share (`ConditionalAutoencoder`): label
+  handling, the encoder and decoder's tensor maths, and the inference API
+  (`encode`, `predict_attributes`, `decode`, `reconstruct`, `transform`,
+  `generate`);
 - `cvae.py`: the `CVAE` model (one optimizer: Keras's stock trainer through
   `compute_loss`);
-- `networks.py`: its encoder (with the label head) and conditional decoder,
-  built from the shared stacks, and the label head's math.
+- `ifcvaegan.py`: `IFcVAEGAN` and `CVAEGAN` (three players: discriminator,
+  auxiliary, autoencoder);
+- `networks.py`: the encoder (with the label head) and conditional decoder,
+  built from the shared stacks, the label head's math, and IFcVAE-GAN's
+  auxiliary network and discriminator.
 """
 
 from keras_latent.models.conditional_vae.cvae import (
@@ -33,5 +55,6 @@ from keras_latent.models.conditional_vae.cvae import (
     CVAE,
     DECODER_DISTRIBUTIONS,
 )
+from keras_latent.models.conditional_vae.ifcvaegan import CVAEGAN, IFcVAEGAN
 
-__all__ = ["ARCHITECTURES", "CVAE", "DECODER_DISTRIBUTIONS"]
+__all__ = ["ARCHITECTURES", "CVAE", "CVAEGAN", "DECODER_DISTRIBUTIONS", "IFcVAEGAN"]

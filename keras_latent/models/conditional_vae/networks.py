@@ -5,17 +5,22 @@ layer on the shared features gives `(μ, s, ℓ_y)`, which is the same as two
 linear heads on one trunk and keeps the weight layout of the shared stacks.
 The decoder is the VAE's decoder stack reading `concat[z, y]`; its first
 layer is a Dense for both architectures, so that is where the labels enter.
+IFcVAE-GAN adds two adversaries: the auxiliary network A(z) (an MLP from z
+to label logits) and the pixel discriminator C(x) (the GAN family's critic
+with one logit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import keras
 import numpy as np
-from keras import ops
+from keras import layers, ops
 
 from keras_latent import losses
 from keras_latent.layers import stacks
+from keras_latent.models.gan import networks as gan_networks
 
 
 def build_encoder(
@@ -46,6 +51,37 @@ def build_decoder(
     if architecture == "mlp":
         return stacks.mlp_image_decoder(input_dim, hidden_units[::-1], image_shape)
     return stacks.conv_image_decoder(input_dim, filters[::-1], image_shape)
+
+
+def build_auxiliary(
+    latent_dim: int, units: Sequence[int], label_dim: int
+) -> stacks.Sequential:
+    """A(z): ReLU layers of `units`, then `label_dim` label logits."""
+    stack = [keras.Input((latent_dim,))]
+    stack += [layers.Dense(count, activation="relu") for count in units]
+    stack.append(layers.Dense(label_dim))
+    return stacks.Sequential(stack, name="auxiliary")
+
+
+def build_discriminator(
+    architecture: str,
+    image_shape: Sequence[int],
+    filters: Sequence[int],
+    hidden_units: Sequence[int],
+) -> stacks.Sequential:
+    """C(x): one real/fake logit per image.
+
+    `"conv"`: the DCGAN critic (stride-2 4×4 convolutions of `filters`,
+    LeakyReLU(0.2)); `"mlp"`: LeakyReLU(0.2) layers of `hidden_units`. Both
+    without normalisation, as the GAN family's.
+    """
+    if architecture == "mlp":
+        return gan_networks.build_critic(
+            image_shape, "mlp", (), hidden_units, name="discriminator"
+        )
+    return gan_networks.build_critic(
+        image_shape, "dcgan", filters, (), name="discriminator"
+    )
 
 
 def split_encoder_outputs(outputs, latent_dim: int):
