@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 
 from keras_latent.cli import arguments, limits
@@ -37,10 +38,11 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--method",
         choices=("actor", "optimize"),
-        default="actor",
-        help="actor: one pass (fast); optimize: gradient search in the latent "
-        "space (slower, works for attributes taught with fit_attribute_critic) "
-        "(default: %(default)s)",
+        default=None,
+        help="for Latent Constraints presets: actor, one pass (fast, the "
+        "default); optimize, gradient search in the latent space (slower, works "
+        "for attributes taught with fit_attribute_critic). Other editing models "
+        "have one way to edit",
     )
     arguments.add_output_argument(parser, default="edited.png")
     parser.add_argument(
@@ -72,6 +74,14 @@ def run(args) -> int:
     )
     if model is None:
         return USAGE_ERROR
+    options = {}
+    if "method" in inspect.signature(model.transform).parameters:
+        options["method"] = args.method or "actor"
+    elif args.method is not None:
+        return fail(
+            f"argument --method: {type(model).__name__} has one way to edit; "
+            "--method is for Latent Constraints presets"
+        )
     tiles_per_image = 1 if args.only_edit else 3
     problem = limits.output_problem(
         tiles_per_image * len(args.image),
@@ -86,7 +96,7 @@ def run(args) -> int:
         images = np.stack([load_image(p, model.image_shape) for p in args.image])
     except ValueError as e:
         return fail(str(e))
-    edited = model.transform(images, args.set, method=args.method)
+    edited = model.transform(images, args.set, **options)
     if args.only_edit:
         tiles, rows = edited, len(edited)
     else:
