@@ -1,4 +1,4 @@
-"""`keras-latent evaluate`: FID, KID, IS and diversity of a generator preset."""
+"""`keras-latent evaluate`: FID, KID, IS, diversity and edits of a preset."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ EVALUATE_OPTIONS = (
     "feature_network",
     "batch_size",
     "seed",
+    "edit_method",
 )
 
 
@@ -30,7 +31,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--metrics",
         default="fid,kid,is,diversity",
-        help="comma-separated, among fid, kid, is, diversity, attributes "
+        help="comma-separated, among fid, kid, is, diversity, attributes, edits "
         "(default: %(default)s)",
     )
     parser.add_argument(
@@ -61,6 +62,13 @@ def add_parser(commands) -> None:
         type=arguments.positive_int,
         default=256,
         help="images per batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--edit-method",
+        choices=("actor", "optimize"),
+        default=None,
+        help="with --metrics edits, the transform method of a Latent "
+        "Constraints model (default: the model's own)",
     )
     arguments.add_seed_argument(parser, "numbers")
     parser.add_argument(

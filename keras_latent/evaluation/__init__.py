@@ -19,14 +19,18 @@ What lives where, in the order `evaluate` runs:
   (`METRICS`, `DEFAULT_METRICS`, `FEATURE_NETWORKS`).
 - `streaming`: judging the real images, and generating and judging the fake
   ones batch by batch.
-- `scores`: FID/KID, IS, diversity (MS-SSIM) and attribute accuracy
-  (`IS_SPLITS`, `DIVERSITY_PAIRS`).
+- `edits`: the edit protocol of attribute editors (`"edits"`): flip rate,
+  identity, Creswell's Class0 / Class1 / MSE and time per edit, on edited
+  reference images (`EDIT_THRESHOLD`).
+- `scores`: FID/KID, IS, diversity (MS-SSIM), attribute accuracy and the
+  edits (`IS_SPLITS`, `DIVERSITY_PAIRS`).
 - `protocol`: the report's `"protocol"` dict.
 - `driver`: `evaluate`, which runs the stages above.
 - `table`: `format_table`, a report as a markdown table.
 """
 
 from keras_latent.evaluation.driver import evaluate
+from keras_latent.evaluation.edits import EDIT_THRESHOLD
 from keras_latent.evaluation.judges import DEFAULT_JUDGES
 
 # Private, re-exported for benchmarks/metrics_speed.py, which times them.
@@ -43,6 +47,7 @@ __all__ = [
     "DEFAULT_JUDGES",
     "DEFAULT_METRICS",
     "DIVERSITY_PAIRS",
+    "EDIT_THRESHOLD",
     "FEATURE_NETWORKS",
     "IS_SPLITS",
     "METRICS",

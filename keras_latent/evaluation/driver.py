@@ -20,8 +20,9 @@ def evaluate(
     batch_size: int = 256,
     seed: int | None = 0,
     verbose: bool = True,
+    edit_method: str | None = None,
 ) -> dict:
-    """Evaluates a generator: FID, KID, IS, intra-class diversity, attributes.
+    """Evaluates a generator: FID, KID, IS, diversity, attributes and edits.
 
     Generates `num_samples` images in batches of `batch_size` (batch `i` is
     `generate(count, seed=seed + i)`, so a run is reproducible), and measures
@@ -44,6 +45,18 @@ def evaluate(
       judge on images generated from attribute vectors drawn from the
       reference labels (`metrics.attribute_scores`). Needs a model whose
       `generate` takes `attributes=`.
+    - `"edits"` (not in the defaults): the edit protocol of an attribute
+      editor (a model with `transform` and `reconstruct`: CVAE, IFcVAEGAN,
+      CVAEGAN, LatentConstraints, LabelRelevantIrrelevantVAE). It edits the
+      first `min(num_samples, N)` labelled reference images, generates
+      nothing, and lets the judge (whose class names must include the
+      model's attribute names) read the edits: the flip rate (each image
+      edited to the opposite of its label for each attribute, or to another
+      class drawn with `seed` for categorical models; the share judged as
+      the target, threshold 0.5), identity (mean pixel MSE between each
+      edit and the model's `reconstruct`), Creswell et al.'s Class0 /
+      Class1 / MSE per attribute (multi-label models only), and the wall
+      seconds of `transform` per edited image (`keras_latent.evaluation.edits`).
 
     Features for FID/KID come from the judge's penultimate Dense layer (the
     zoo's protocol for comparisons inside the zoo) or from InceptionV3 pool3
@@ -59,8 +72,8 @@ def evaluate(
             returns images in `[0, 1]` (or uint8), or a preset name, local
             directory or hub handle (loaded with `keras_latent.from_preset`).
         metrics: sequence of metric names, or a comma-separated str, among
-            `"fid"`, `"kid"`, `"is"`, `"diversity"` and `"attributes"`.
-            Defaults to `("fid", "kid", "is", "diversity")`.
+            `"fid"`, `"kid"`, `"is"`, `"diversity"`, `"attributes"` and
+            `"edits"`. Defaults to `("fid", "kid", "is", "diversity")`.
         data: the real reference images. A str naming a split, one of
             `"mnist:train"`, `"mnist:test"`, `"celeba:train"`, `"celeba:val"`,
             `"cifar10:train"` (loaded with `keras_latent.datasets`); the path
@@ -72,9 +85,11 @@ def evaluate(
             `(images, labels, label_names)`. Defaults to `None`: inferred
             from the model's image shape (28×28×1 → `"mnist:test"`,
             64×64×3 → `"celeba:val"`, 32×32×3 → `"cifar10:train"`).
-        num_samples: int. Number of generated images. Defaults to `10000`.
+        num_samples: int. Number of generated images; with `"edits"`, also
+            the most reference images edited. Defaults to `10000`.
         judge: an `ImageClassifier`, or a preset name, used for `"is"`,
-            `"diversity"`, `"attributes"` and (by default) the features.
+            `"diversity"`, `"attributes"`, `"edits"` and (by default) the
+            features.
             Defaults to `None`: the dataset's zoo judge (`"mnist_classifier"`,
             `"celeba_attribute_classifier"`, `"cifar10_classifier"`).
         feature_network: `"judge"` (penultimate features of the judge) or
@@ -87,6 +102,10 @@ def evaluate(
             uses the model's own seed generator (not reproducible). Defaults
             to `0`.
         verbose: bool. Show progress bars. Defaults to `True`.
+        edit_method: str or None. With `"edits"`, the `method=` given to a
+            `transform` that takes one (LatentConstraints: `"actor"` or
+            `"optimize"`); a model whose `transform` takes none raises a
+            ValueError. Defaults to `None`: the model's default.
 
     Returns:
         A dict `{"results": ..., "protocol": ...}`. `"results"` maps each
@@ -95,11 +114,18 @@ def evaluate(
         `"diversity"` a dict with per-class `"generated"` and `"real"` values
         (keyed by the judge's class names; `None` for a class with fewer than
         two images), their means, and `"less_diverse_than_real"`;
-        `"attributes"` the dict of `metrics.attribute_scores`. `"protocol"`
+        `"attributes"` the dict of `metrics.attribute_scores`; `"edits"` a
+        dict with `"label_type"`, `"num_images"`, `"num_edits"`,
+        `"seconds_per_edit"`, the means `"flip_rate"` and `"identity_mse"`,
+        and `"per_attribute"` (each `"flip_rate"`, `"identity_mse"`,
+        `"class0"`, `"class1"`, `"mse"`, `"support"`; `None` where no image
+        has the attribute) or, for a categorical model, `"per_class"` (each
+        target class's `"flip_rate"`, `"identity_mse"`, `"support"`). `"protocol"`
         records the model, reference split, numbers of real and fake images,
         feature network, resizer, judge, seed, generation scheme, backend,
-        and a description of each metric under `"metrics"`. The whole report
-        is JSON-serializable.
+        a description of each metric under `"metrics"` and, with `"edits"`,
+        the edit protocol under `"edits"`. The whole report is
+        JSON-serializable.
 
     Raises:
         ValueError: among others, when a generated batch or the reference
@@ -127,7 +153,9 @@ def evaluate(
         batch_size=batch_size,
         seed=seed,
         verbose=verbose,
+        edit_method=edit_method,
     )
-    judged = _judge_all(run)
+    # "edits" alone edits reference images and generates nothing.
+    judged = _judge_all(run) if run.generates else None
     results, descriptions = _score(run, judged)
     return {"results": results, "protocol": _protocol(run, descriptions)}

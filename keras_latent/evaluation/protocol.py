@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 
+from keras_latent.evaluation.edits import _edit_record
 from keras_latent.evaluation.run import _Run
 from keras_latent.version import __version__
 
@@ -54,12 +55,14 @@ def _protocol(run: _Run, descriptions: dict[str, str]) -> dict:
     generation = f"generate(count ≤ {run.generation_batch}, seed=seed + batch index)"
     if run.plan is not None:
         generation += "; attributes drawn from the reference labels"
-    return {
+    if not run.generates:
+        generation = "none (the edit protocol edits reference images)"
+    record = {
         "model": run.model_preset or type(run.model).__name__,
         "model_class": type(run.model).__name__,
         "reference": run.reference["name"],
         "num_real": int(len(run.real)),
-        "num_fake": run.num_samples,
+        "num_fake": run.num_samples if run.generates else 0,
         "image_shape": list(run.image_shape),
         "seed": run.seed,
         "generation": generation,
@@ -70,3 +73,6 @@ def _protocol(run: _Run, descriptions: dict[str, str]) -> dict:
         "keras_latent_version": __version__,
         "metrics": descriptions,
     }
+    if run.edit_plan is not None:
+        record["edits"] = _edit_record(run)
+    return record

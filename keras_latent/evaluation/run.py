@@ -14,16 +14,19 @@ from typing import Any
 import numpy as np
 
 from keras_latent.evaluation.attributes import _accepts_attributes, _attribute_plan
+from keras_latent.evaluation.edits import _check_editor, _edit_plan
 from keras_latent.evaluation.judges import _judge_model, _resolve_judge, _resolve_model
 from keras_latent.evaluation.reference import _resolve_data, _to_unit_float
 from keras_latent.metrics import features as feature_lib
 from keras_latent.utils.batching import format_bytes, memory_budget, to_numpy
 
-METRICS = ("fid", "kid", "is", "diversity", "attributes")
+METRICS = ("fid", "kid", "is", "diversity", "attributes", "edits")
 DEFAULT_METRICS = ("fid", "kid", "is", "diversity")
 FEATURE_NETWORKS = ("judge", "inception")
-# The metrics that read the judge's probabilities.
+# The metrics that read the judge's probabilities of generated images.
 JUDGED_METRICS = {"is", "diversity", "attributes"}
+# The metrics that edit reference images instead of generating any.
+EDIT_METRICS = {"edits"}
 # InceptionV3 at 299×299 needs far more memory per image than the judge.
 INCEPTION_BATCH_SIZE = 64
 INCEPTION_FEATURE_DIM = 2048
@@ -54,6 +57,13 @@ class _Run:
     two_headed: Any = None
     feature_layer: str | None = None
     feature_dim: int | None = None
+    # `edits._edit_plan`'s dict when "edits" is asked for, else None.
+    edit_plan: dict | None = None
+
+    @property
+    def generates(self) -> bool:
+        """Whether a metric needs generated images ("edits" alone does not)."""
+        return bool(set(self.names) - EDIT_METRICS)
 
     @property
     def wants_features(self) -> bool:
@@ -91,9 +101,14 @@ def _parse_metrics(metrics: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _check_arguments(metrics, feature_network, num_samples, batch_size):
+def _check_arguments(metrics, feature_network, num_samples, batch_size, edit_method):
     """The metric names, `num_samples` and `batch_size`, checked."""
     names = _parse_metrics(metrics)
+    if edit_method is not None and "edits" not in names:
+        raise ValueError(
+            f"`edit_method={edit_method!r}` applies to the 'edits' metric only; "
+            f"the metrics are {names}."
+        )
     if feature_network not in FEATURE_NETWORKS:
         raise ValueError(
             f"`feature_network` must be one of {list(FEATURE_NETWORKS)}. "
@@ -170,12 +185,15 @@ def _prepare(
     batch_size,
     seed,
     verbose,
+    edit_method=None,
 ) -> _Run:
     """Checks `evaluate`'s arguments and resolves them into a `_Run`."""
     names, num_samples, batch_size = _check_arguments(
-        metrics, feature_network, num_samples, batch_size
+        metrics, feature_network, num_samples, batch_size, edit_method
     )
     model, model_preset = _resolve_model(model_or_preset)
+    if "edits" in names:
+        _check_editor(model)
     takes_attributes, needs_attributes = _accepts_attributes(model)
     if "attributes" in names and not takes_attributes:
         raise ValueError(
@@ -197,14 +215,18 @@ def _prepare(
         real=real,
         image_shape=image_shape,
     )
-    if feature_network == "judge" or bool(JUDGED_METRICS & set(names)):
+    if feature_network == "judge" or bool((JUDGED_METRICS | EDIT_METRICS) & set(names)):
         run.judge, run.judge_preset = _checked_judge(
             judge, names, reference["dataset"], image_shape
         )
     if feature_network == "inception":
         # Fails before any generation when the weights are not on disk.
         run.inception_path = feature_lib._find_inception_weights(None)
-    if needs_attributes or "attributes" in names:
+    if "edits" in names:
+        run.edit_plan = _edit_plan(
+            model, run.judge, reference, real, num_samples, seed, edit_method
+        )
+    if (needs_attributes and run.generates) or "attributes" in names:
         # The judge's columns matter only when it scores the attributes.
         scorer = run.judge if "attributes" in names else None
         run.plan = _attribute_plan(model, scorer, reference, num_samples, seed)

@@ -1,4 +1,4 @@
-"""The numbers: FID/KID of feature statistics, IS, diversity and attributes.
+"""The numbers: FID/KID of feature statistics, IS, diversity, attributes, edits.
 
 Each `_score_*` function adds its metric's value to `results` and a one-line
 description of how it was measured to `descriptions` (the report's
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from keras_latent import metrics as metrics_lib
+from keras_latent.evaluation.edits import _score_edits
 from keras_latent.evaluation.run import _Run
 from keras_latent.evaluation.streaming import _Judged
 
@@ -141,15 +142,21 @@ def _score_attributes(run: _Run, judged: _Judged, results: dict, descriptions: d
     )
 
 
-def _score(run: _Run, judged: _Judged) -> tuple[dict[str, Any], dict[str, str]]:
-    """The results of every asked metric, and how each was measured."""
+def _score(run: _Run, judged: _Judged | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The results of every asked metric, and how each was measured.
+
+    `judged` is `None` when no metric needs generated images ("edits" alone).
+    """
     results: dict[str, Any] = {}
     descriptions: dict[str, str] = {}
-    _score_fid_kid(run, judged, results, descriptions)
+    if {"fid", "kid"} & set(run.names):
+        _score_fid_kid(run, judged, results, descriptions)
     if "is" in run.names:
         _score_is(run, judged, results, descriptions)
     if "diversity" in run.names:
         _score_diversity(run, judged, results, descriptions)
     if "attributes" in run.names:
         _score_attributes(run, judged, results, descriptions)
+    if "edits" in run.names:
+        _score_edits(run, results, descriptions)
     return results, descriptions
