@@ -315,3 +315,21 @@ def test_layer_rejects_bad_arguments_naming_them(kwargs, argument):
 def test_layer_rejects_codes_that_are_not_flat():
     with pytest.raises(ValueError, match="codes"):
         GaussianMixture(3)(np.zeros((2, 3, 4), "float32"))
+
+
+def test_min_variance_floors_the_variances_and_bounds_the_likelihood():
+    from keras_latent.layers import GaussianMixture
+
+    layer = GaussianMixture(num_classes=2, variance_init=-30.0, min_variance=0.25)
+    layer.build((None, 3))
+    variances = keras.ops.convert_to_numpy(layer.variances)
+    np.testing.assert_allclose(variances, 0.25, atol=1e-6)
+    # A code on its class mean: d_y is the log-determinant term alone,
+    # ½ Σ log 0.25, not the unbounded value of a vanishing variance.
+    means = keras.ops.convert_to_numpy(layer.means)
+    terms = layer.loss(means[:1], np.array([0]))
+    likelihood = float(keras.ops.convert_to_numpy(terms["likelihood"]))
+    assert likelihood == pytest.approx(0.5 * 3 * np.log(0.25), abs=1e-4)
+    assert GaussianMixture.from_config(layer.get_config()).min_variance == 0.25
+    with pytest.raises(ValueError, match="min_variance"):
+        GaussianMixture(num_classes=2, min_variance=-1.0)

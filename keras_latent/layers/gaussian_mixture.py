@@ -182,18 +182,26 @@ class GaussianMixture(keras.layers.Layer):
     """Learnable class Gaussians for the GM loss: codes in, class logits out.
 
     Holds the class means `μ_k` (`means`, `(K, D)`) and diagonal variances
-    `σ²_k = softplus(raw_variances)`; `call(z)` returns the logits `−d_k(z)`
-    of `gaussian_mixture_logits`, `loss(z, labels)` the terms of
+    `σ²_k = min_variance + softplus(raw_variances)`; `call(z)` returns the
+    logits `−d_k(z)` of `gaussian_mixture_logits`, `loss(z, labels)` the terms of
     `gaussian_mixture_loss` with this layer's `margin` and
     `likelihood_weight`, and `sample(class_ids)` draws codes of given
     classes. The raw variances start at `variance_init = 0.54`, as in the
     reference code of Zheng & Sun (2019), so `σ²` starts at
     `softplus(0.54) ≈ 1.0`.
 
+    A floor `min_variance > 0` keeps the likelihood term bounded: its
+    `½ log|Σ_y|` falls without limit as the variances shrink around codes
+    that sit on their class mean, and in a label-relevant/irrelevant VAE
+    trained on MNIST without a floor the variances collapsed and took the
+    classification with them.
+
     Args:
         num_classes: int >= 2. The number of classes K.
         variance_init: float. Initial raw variance, before the softplus.
             Defaults to `0.54`.
+        min_variance: float >= 0. Floor added to every variance. Defaults
+            to `0.0` (the plain GM loss).
         margin: float >= 0. The margin `α` of the classification term.
             Defaults to `0.0`.
         likelihood_weight: float >= 0. The weight `λ_lkd` of the likelihood
@@ -216,6 +224,7 @@ class GaussianMixture(keras.layers.Layer):
         self,
         num_classes: int,
         variance_init: float = 0.54,
+        min_variance: float = 0.0,
         margin: float = 0.0,
         likelihood_weight: float = 0.1,
         seed: int | None = None,
@@ -228,6 +237,7 @@ class GaussianMixture(keras.layers.Layer):
                 f"`variance_init` must be a finite number. Received: {variance_init!r}"
             )
         self.variance_init = float(variance_init)
+        self.min_variance = check_non_negative(min_variance, "min_variance")
         self.margin = check_non_negative(margin, "margin")
         self.likelihood_weight = check_non_negative(
             likelihood_weight, "likelihood_weight"
@@ -255,8 +265,8 @@ class GaussianMixture(keras.layers.Layer):
 
     @property
     def variances(self):
-        """The diagonal variances `σ²_k = softplus(raw_variances)`, `(K, D)`."""
-        return ops.softplus(self.raw_variances)
+        """The variances `σ²_k = min_variance + softplus(raw_variances)`, `(K, D)`."""
+        return self.min_variance + ops.softplus(self.raw_variances)
 
     def call(self, z):
         return gaussian_mixture_logits(z, self.means, self.variances)
@@ -331,6 +341,7 @@ class GaussianMixture(keras.layers.Layer):
             {
                 "num_classes": self.num_classes,
                 "variance_init": self.variance_init,
+                "min_variance": self.min_variance,
                 "margin": self.margin,
                 "likelihood_weight": self.likelihood_weight,
                 "seed": self.seed,

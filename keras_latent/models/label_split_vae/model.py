@@ -148,6 +148,11 @@ class LabelRelevantIrrelevantVAE(
         margin: float >= 0. The GM loss's margin α. Defaults to `0.0`.
         likelihood_weight: float >= 0. λ_lkd, in both stages. Defaults to
             `0.1`.
+        min_variance: float >= 0. Floor of the GM variances (see
+            `keras_latent.layers.GaussianMixture`): the likelihood term's
+            `½ log|Σ_y|` is unbounded below without one, and on MNIST with
+            no floor the variances collapsed after about 5,000 steps and
+            the class code with them. Defaults to `0.1`.
         gm_steps: int >= 1. GM-stage updates per training step. Defaults
             to `3`.
         seed: int in [0, 2**31 - 1] or None. Seeds the initialisation of
@@ -184,6 +189,7 @@ class LabelRelevantIrrelevantVAE(
         adversarial_weight: float = 1.0,
         margin: float = 0.0,
         likelihood_weight: float = 0.1,
+        min_variance: float = 0.1,
         gm_steps: int = 3,
         seed: int | None = None,
         **kwargs,
@@ -210,6 +216,7 @@ class LabelRelevantIrrelevantVAE(
             ("adversarial_weight", adversarial_weight),
             ("margin", margin),
             ("likelihood_weight", likelihood_weight),
+            ("min_variance", min_variance),
         ):
             setattr(self, name, check_non_negative(value, name))
         self.gm_steps = check_int(gm_steps, "gm_steps", minimum=1)
@@ -243,6 +250,7 @@ class LabelRelevantIrrelevantVAE(
         )
         self.mixture = GaussianMixture(
             self.label_dim,
+            min_variance=self.min_variance,
             margin=self.margin,
             likelihood_weight=self.likelihood_weight,
             seed=self.seed,
@@ -507,6 +515,7 @@ class LabelRelevantIrrelevantVAE(
                 "adversarial_weight": self.adversarial_weight,
                 "margin": self.margin,
                 "likelihood_weight": self.likelihood_weight,
+                "min_variance": self.min_variance,
                 "gm_steps": self.gm_steps,
                 "seed": self.seed,
             }
