@@ -71,6 +71,26 @@ def _latent_constraints_outputs(model):
     return outputs
 
 
+def _editing_vae_outputs(model):
+    """Encoder, label reading and decoder of an editing VAE on fixed inputs."""
+    images = _images(model.image_shape, seed=10)
+    first, second = model.encode(images)
+    outputs = {
+        "encode_0": first,
+        "encode_1": second,
+        "predict_attributes": model.predict_attributes(images),
+    }
+    if type(model).__name__ == "LabelRelevantIrrelevantVAE":
+        z_s = _latents(model.relevant_dim, seed=11).astype("float32")
+        z_u = _latents(model.irrelevant_dim, seed=12).astype("float32")
+        outputs["decode"] = model.decode(z_s, z_u)
+    else:
+        z = _latents(model.latent_dim, seed=11).astype("float32")
+        labels = np.eye(len(model.attribute_names))[np.arange(NUM_EXAMPLES) % 2]
+        outputs["decode"] = model.decode(z, labels.astype("float32"))
+    return outputs
+
+
 def reference_outputs(name: str) -> dict[str, np.ndarray]:
     """Outputs of built-in preset `name` on fixed inputs, a dict of arrays."""
     import keras_latent
@@ -93,6 +113,8 @@ def reference_outputs(name: str) -> dict[str, np.ndarray]:
         outputs = {"predict_proba": model.predict_proba(images)}
     elif kind == "LatentConstraints":
         outputs = _latent_constraints_outputs(model)
+    elif kind in ("LabelRelevantIrrelevantVAE", "CVAE", "CVAEGAN", "IFcVAEGAN"):
+        outputs = _editing_vae_outputs(model)
     else:
         raise ValueError(f"No reference outputs defined for class {kind}.")
     return {key: np.asarray(value, "float32") for key, value in outputs.items()}
