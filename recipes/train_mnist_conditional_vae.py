@@ -60,6 +60,12 @@ flags.DEFINE_integer("steps_per_epoch", 500, "Training steps per epoch.")
 flags.DEFINE_integer("relevant_dim", 16, "lrlivae: dimension of the label code z_s.")
 flags.DEFINE_integer("irrelevant_dim", 16, "lrlivae: dimension of the style code z_u.")
 flags.DEFINE_integer("latent_dim", 16, "cvae: dimension of z.")
+flags.DEFINE_float(
+    "adversarial_weight", None, "lrlivae: weight of L_adv (default: the model's)."
+)
+flags.DEFINE_float(
+    "min_variance", None, "lrlivae: GM variance floor (default: the model's)."
+)
 flags.DEFINE_list("filters", ["32", "64"], "Encoder channels (the decoder mirrors).")
 flags.DEFINE_float("learning_rate", 1e-3, "cvae: Adam learning rate.")
 flags.DEFINE_integer("swap_digits", 1000, "Test digits transformed to every class.")
@@ -79,6 +85,9 @@ def build_model():
         options.update(
             relevant_dim=FLAGS.relevant_dim, irrelevant_dim=FLAGS.irrelevant_dim
         )
+        for name in ("adversarial_weight", "min_variance"):
+            if getattr(FLAGS, name) is not None:
+                options[name] = getattr(FLAGS, name)
     else:
         options["latent_dim"] = FLAGS.latent_dim
     model = model_class(**options)
