@@ -142,11 +142,17 @@ class LabelsMixin:
     def _check_attribute_names(self, names):
         valid = set(self.attribute_names) | set(self.known_attributes)
         unknown = [n for n in names if n not in valid]
-        if unknown:
-            raise ValueError(
-                f"Unknown attribute(s) {unknown}. Valid names: "
-                f"{sorted(valid)}. Teach new ones with `fit_attribute_critic`."
-            )
+        if not unknown:
+            return
+        hint = ""
+        if any(str(n) in valid for n in unknown):
+            hint = " Names are strings: write {'7': 1}, not {7: 1}."
+        elif hasattr(self, "fit_attribute_critic"):  # a model that can learn more
+            hint = " Teach new ones with `fit_attribute_critic`."
+        raise ValueError(
+            f"Unknown attribute(s) {unknown} in `attributes`. Valid names: "
+            f"{sorted(valid)}.{hint}"
+        )
 
     def _target_dict(self, attributes) -> dict:
         """`attributes` checked: a dict of known name → 0.0/1.0."""

@@ -128,18 +128,6 @@ class ConditionalAutoencoder(LabelsMixin):
         """The attributes `generate` and `transform` take by name."""
         return list(self.attribute_names)
 
-    def _check_attribute_names(self, names) -> None:
-        unknown = [n for n in names if n not in self.attribute_names]
-        if not unknown:
-            return
-        hint = ""
-        if any(str(n) in self.attribute_names for n in unknown):
-            hint = " Names are strings: write {'7': 1}, not {7: 1}."
-        raise ValueError(
-            f"Unknown attribute(s) {unknown} in `attributes`. Valid names: "
-            f"{self.attribute_names}.{hint}"
-        )
-
     # -- labels in training -------------------------------------------------------
 
     def _label_matrix(self, y, argument: str = "y") -> np.ndarray:

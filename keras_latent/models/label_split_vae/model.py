@@ -332,14 +332,6 @@ class LabelRelevantIrrelevantVAE(
         y = self._label_matrix(y)
         self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0))
 
-    def _check_attribute_names(self, names):
-        unknown = [n for n in names if n not in self.attribute_names]
-        if unknown:
-            raise ValueError(
-                f"`attributes` names unknown class(es) {unknown}. Valid "
-                f"names: {self.attribute_names}."
-            )
-
     def fit(self, x=None, y=None, *args, **kwargs):
         """As `keras.Model.fit`, on images `x` and class labels `y`.
 
