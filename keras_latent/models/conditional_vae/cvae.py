@@ -11,6 +11,7 @@ from keras_latent import losses
 from keras_latent.models.conditional_vae import networks
 from keras_latent.models.conditional_vae.base import ConditionalAutoencoder
 from keras_latent.models.gan.conditional import DIGITS
+from keras_latent.models.vae.vae import ARCHITECTURES, DECODER_DISTRIBUTIONS
 from keras_latent.optimizers import Adam
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer.nonfinite import SkipsNonFiniteSteps
@@ -22,9 +23,6 @@ from keras_latent.utils.inputs import (
 )
 from keras_latent.utils.labels import LABEL_TYPES
 from keras_latent.utils.state_guard import RestoreStateOnError
-
-ARCHITECTURES = ("mlp", "conv")
-DECODER_DISTRIBUTIONS = ("gaussian", "bernoulli")
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")

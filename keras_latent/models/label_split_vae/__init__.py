@@ -42,14 +42,12 @@ in docs/models.md, "The label-relevant/irrelevant VAE".
 
 from keras_latent.models.label_split_vae.model import LabelRelevantIrrelevantVAE
 from keras_latent.models.label_split_vae.networks import (
-    ARCHITECTURES,
     image_decoder,
     image_encoder,
     latent_classifier,
 )
 
 __all__ = [
-    "ARCHITECTURES",
     "LabelRelevantIrrelevantVAE",
     "image_decoder",
     "image_encoder",

@@ -13,6 +13,7 @@ from keras_latent.layers import GaussianMixture
 from keras_latent.models.gan.conditional import DIGITS
 from keras_latent.models.label_split_vae import networks
 from keras_latent.models.label_split_vae.inference import InferenceMixin
+from keras_latent.models.vae.vae import ARCHITECTURES  # built from the same stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
 from keras_latent.utils.inputs import (
@@ -195,7 +196,7 @@ class LabelRelevantIrrelevantVAE(
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_choice("architecture", architecture, networks.ARCHITECTURES)
+        check_choice("architecture", architecture, ARCHITECTURES)
         self.image_shape = _image_shape(image_shape)
         self.attribute_names = attribute_name_list(attribute_names)
         if len(self.attribute_names) < 2:

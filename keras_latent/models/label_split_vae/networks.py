@@ -16,8 +16,6 @@ from keras import layers
 
 from keras_latent.layers import stacks
 
-ARCHITECTURES = ("conv", "mlp")
-
 
 def image_encoder(
     image_shape: Sequence[int],
