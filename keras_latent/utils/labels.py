@@ -106,6 +106,35 @@ class LabelsMixin:
     judge).
     """
 
+    def _label_matrix(self, y, argument: str = "y") -> np.ndarray:
+        """Training labels checked, float32 `(N, K)`; class ids made one-hot."""
+        y = np.asarray(keras.ops.convert_to_numpy(y))
+        if self.label_type == "categorical" and y.ndim == 1:
+            k = len(self.attribute_names)
+            if y.dtype.kind not in "iu" or not y.size or y.min() < 0 or y.max() >= k:
+                seen = f" with values in [{y.min()}, {y.max()}]" if y.size else ""
+                raise ValueError(
+                    f"`{argument}` as class ids must be ints in [0, {k - 1}] "
+                    f"for the classes {self.attribute_names}, at least one. "
+                    f"Received dtype {y.dtype}, shape {y.shape}{seen}."
+                )
+            y = np.eye(k, dtype="float32")[y]
+        return check_label_matrix(y, self.attribute_names, argument, self.label_type)
+
+    def set_label_prior(self, y) -> None:
+        """Sets the label marginals `generate` draws from, from labels `y`.
+
+        `fit` calls it with NumPy labels; call it yourself when training on
+        a dataset of `(images, labels)`.
+
+        Args:
+            y: 0/1 label vectors `(N, K)`, or int class ids `(N,)` for
+                categorical labels.
+        """
+        y = self._label_matrix(y)
+        # Clipped: a class absent from the data stays (barely) possible.
+        self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
+
     def label_vectors(self, attributes, num_samples: int, seed=None) -> np.ndarray:
         """Full label vectors `(num_samples, K)` for the actor.
 

@@ -29,7 +29,6 @@ from keras_latent.utils.inputs import (
 from keras_latent.utils.labels import (
     LabelsMixin,
     attribute_name_list,
-    check_label_matrix,
 )
 
 
@@ -130,36 +129,6 @@ class ConditionalAutoencoder(LabelsMixin):
 
     # -- labels in training -------------------------------------------------------
 
-    def _label_matrix(self, y, argument: str = "y") -> np.ndarray:
-        """NumPy labels checked, `(N, K)` float32; class ids turned one-hot."""
-        y = np.asarray(keras.ops.convert_to_numpy(y))
-        if self.label_type == "categorical" and y.ndim == 1:
-            if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.label_dim:
-                raise ValueError(
-                    f"`{argument}` as class ids must be ints in [0, "
-                    f"{self.label_dim - 1}] for the classes {self.attribute_names}."
-                    f" Received dtype {y.dtype} with values in "
-                    f"[{y.min()}, {y.max()}]."
-                )
-            y = np.eye(self.label_dim, dtype="float32")[y]
-        return check_label_matrix(y, self.attribute_names, argument, self.label_type)
-
-    def set_label_prior(self, y) -> None:
-        """Sets the label marginals `generate` draws from, from labels `y`.
-
-        `fit` calls it with NumPy labels; call it yourself when training on
-        a dataset of `(images, labels)`.
-
-        Args:
-            y: labels as `fit` takes them: 0/1 vectors `(N, K)`, or int
-                class ids `(N,)` for categorical labels.
-        """
-        self._assign_label_prior(self._label_matrix(y))
-
-    def _assign_label_prior(self, y: np.ndarray) -> None:
-        # Clipped: a class absent from the data stays (barely) possible.
-        self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
-
     def fit(self, x=None, y=None, *args, **kwargs):
         """As `keras.Model.fit`, on images `x` and labels `y` (class doc).
 
@@ -177,7 +146,7 @@ class ConditionalAutoencoder(LabelsMixin):
                 # Before the marginals change: bad images must leave the
                 # model as it was.
                 validate_images(x, self.image_shape, argument="x")
-            self._assign_label_prior(y)
+            self.set_label_prior(y)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -22,7 +22,6 @@ from keras_latent.utils.labels import (
     LABEL_TYPES,
     LabelsMixin,
     attribute_name_list,
-    check_label_matrix,
 )
 
 CONDITIONINGS = ("concat", "projection")
@@ -70,19 +69,6 @@ class ConditionalGAN(LabelsMixin, GAN):
 
     # -- labels in training ---------
 
-    def _label_matrix(self, y) -> np.ndarray:
-        """NumPy labels checked, class ids turned one-hot."""
-        y = np.asarray(keras.ops.convert_to_numpy(y))
-        if self.label_type == "categorical" and y.ndim == 1:
-            if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= self.label_dim:
-                raise ValueError(
-                    f"`y` as class ids must be ints in [0, {self.label_dim - 1}] "
-                    f"for the classes {self.attribute_names}. Received dtype "
-                    f"{y.dtype} with values in [{y.min()}, {y.max()}]."
-                )
-            y = np.eye(self.label_dim, dtype="float32")[y]
-        return check_label_matrix(y, self.attribute_names, "y", self.label_type)
-
     def fit(self, x=None, y=None, *args, **kwargs):
         """As `keras.Model.fit`, with 0/1 labels `y` (see the class doc).
 
@@ -94,11 +80,6 @@ class ConditionalGAN(LabelsMixin, GAN):
             y = self._label_matrix(y)
             self.set_label_prior(y)
         return super().fit(x, y, *args, **kwargs)
-
-    def set_label_prior(self, y) -> None:
-        """Sets the label marginals from training labels `y` (as `fit`'s)."""
-        y = self._label_matrix(y)
-        self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0 - 1e-3))
 
     def _unpack(self, data):
         images, labels = keras.utils.unpack_x_y_sample_weight(data)[:2]

@@ -28,7 +28,6 @@ from keras_latent.utils.inputs import (
 from keras_latent.utils.labels import (
     LabelsMixin,
     attribute_name_list,
-    check_label_matrix,
 )
 
 # The posterior's standard deviation floor: keeps log σ² finite when the
@@ -303,35 +302,6 @@ class LabelRelevantIrrelevantVAE(
         ]
 
     # -- labels ------------------------------------------------------------------------
-
-    def _label_matrix(self, y, argument: str = "y") -> np.ndarray:
-        """NumPy labels checked: class ids `(N,)` become one-hot `(N, K)`."""
-        y = np.asarray(keras.ops.convert_to_numpy(y))
-        if y.ndim == 1:
-            if y.dtype.kind not in "iu" or not y.size:
-                raise ValueError(
-                    f"`{argument}` as class ids must be a non-empty int array "
-                    f"(N,) with values in [0, {self.label_dim - 1}]. Received "
-                    f"dtype {y.dtype}, shape {y.shape}."
-                )
-            if y.min() < 0 or y.max() >= self.label_dim:
-                raise ValueError(
-                    f"`{argument}` as class ids must lie in [0, "
-                    f"{self.label_dim - 1}] for the classes "
-                    f"{self.attribute_names}. Received values in "
-                    f"[{y.min()}, {y.max()}]."
-                )
-            y = np.eye(self.label_dim, dtype="float32")[y]
-        return check_label_matrix(y, self.attribute_names, argument, "categorical")
-
-    def set_label_prior(self, y) -> None:
-        """Sets the class marginals `generate` draws from, from labels `y`.
-
-        Args:
-            y: class ids `(N,)` or one-hot rows `(N, K)`, as `fit`'s.
-        """
-        y = self._label_matrix(y)
-        self.label_prior.assign(np.clip(y.mean(axis=0), 1e-3, 1.0))
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """As `keras.Model.fit`, on images `x` and class labels `y`.
