@@ -66,6 +66,7 @@ flags.DEFINE_float(
 flags.DEFINE_float(
     "min_variance", None, "lrlivae: GM variance floor (default: the model's)."
 )
+flags.DEFINE_float("beta", None, "lrlivae: weight of z_u's KL (default: the model's).")
 flags.DEFINE_list("filters", ["32", "64"], "Encoder channels (the decoder mirrors).")
 flags.DEFINE_float("learning_rate", 1e-3, "cvae: Adam learning rate.")
 flags.DEFINE_integer("swap_digits", 1000, "Test digits transformed to every class.")
@@ -85,7 +86,7 @@ def build_model():
         options.update(
             relevant_dim=FLAGS.relevant_dim, irrelevant_dim=FLAGS.irrelevant_dim
         )
-        for name in ("adversarial_weight", "min_variance"):
+        for name in ("adversarial_weight", "min_variance", "beta"):
             if getattr(FLAGS, name) is not None:
                 options[name] = getattr(FLAGS, name)
     else:

@@ -104,6 +104,7 @@ class TestIFcVAEGAN(TestCase):
                     "label_type": "multi_label",
                     "information_factorization": False,
                     "label_reconstruction_weight": 0.5,
+                    "reconstruction_weight": 0.25,
                 },
             ),
             (CVAEGAN, {"architecture": "conv"}),
@@ -199,14 +200,16 @@ class TestIFcVAEGAN(TestCase):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-7)
 
     @pytest.mark.parametrize(
-        "factorize, beta", [(True, 0.0), (False, 0.5), (True, 0.25)]
+        "factorize, beta, lam",
+        [(True, 0.0, 1.0), (False, 0.5, 1.0), (True, 0.25, 0.01)],
     )
     def test_the_autoencoder_loss_counts_exactly_its_switched_on_terms(
-        self, factorize, beta
+        self, factorize, beta, lam
     ):
         model = tiny(
             information_factorization=factorize,
             label_reconstruction_weight=beta,
+            reconstruction_weight=lam,
             kl_weight=0.3,
             label_weight=0.7,
             adversarial_weight=0.2,
@@ -218,7 +221,7 @@ class TestIFcVAEGAN(TestCase):
         )
         assert ("label_reconstruction" in logs) == (beta > 0)
         expected = (
-            logs["reconstruction"]
+            lam * logs["reconstruction"]
             + 0.3 * logs["kl"]
             + 0.7 * logs["label_loss"]
             - 0.2 * logs["gan_loss"]
@@ -422,6 +425,7 @@ class TestIFcVAEGAN(TestCase):
             ({"label_type": "ordinal"}, r"`label_type` must be one of"),
             ({"architecture": "transformer"}, r"`architecture` must be one of"),
             ({"kl_weight": -0.1}, "`kl_weight` must be a finite number >= 0"),
+            ({"reconstruction_weight": 0.0}, "`reconstruction_weight` must be > 0"),
             ({"label_weight": -1.0}, "`label_weight` must be a finite number"),
             ({"adversarial_weight": -1.0}, "`adversarial_weight` must be a finite"),
             (

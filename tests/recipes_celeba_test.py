@@ -10,6 +10,7 @@ extends. The tests load what each recipe published in this process.
 from __future__ import annotations
 
 import gzip
+import json
 import math
 from pathlib import Path
 
@@ -20,7 +21,15 @@ from PIL import Image
 
 import keras_latent
 from keras_latent.datasets import CELEBA_ATTRIBUTE_NAMES
-from keras_latent.models import ACGAN, VAE, ImageClassifier, LatentConstraints
+from keras_latent.models import (
+    ACGAN,
+    CVAE,
+    CVAEGAN,
+    VAE,
+    IFcVAEGAN,
+    ImageClassifier,
+    LatentConstraints,
+)
 from tests import recipe_runner
 from tests.packed_data import write_celeba, write_mnist
 from tests.recipe_runner import SMOKE_MARKS, recipe_environment
@@ -464,3 +473,93 @@ def test_celeba_acgan_recipe(run_recipe, celeba_judge, data_dir, tmp_path):
     assert_images(model.generate({"Smiling": 1}, num_samples=2, seed=0), (2, 64, 64, 3))
     # One tile per test label vector, in 8 rows.
     assert png_shape(out / "preset" / "samples.png") == grid_shape(8, 1, 64)
+
+
+IFCVAEGAN_TINY = (
+    *("--steps_per_epoch", 2, "--latent_dim", 8),
+    *("--filters", "4,8", "--critic_filters", "4,8"),
+    *("--attributes", ",".join(CONDITIONING)),
+)
+
+
+def test_celeba_ifcvaegan_recipe(run_recipe, celeba_judge, data_dir, tmp_path):
+    out = train_on_celeba(
+        run_recipe,
+        data_dir,
+        tmp_path,
+        "train_celeba_ifcvaegan",
+        *IFCVAEGAN_TINY,
+        *("--judge", celeba_judge, "--edit_faces", NUM_VAL, "--alpha", 0.5),
+    )
+    model, metadata = assert_preset(
+        out / "preset", IFcVAEGAN, files=("edits.png", "README.md")
+    )
+    assert_data_source(metadata, data_dir, NUM_TRAIN)
+    assert metadata["steps"] == 2 and model.attribute_names == CONDITIONING
+    # The reference code's scale: per pixel position and z dimension, batch 64.
+    assert model.reconstruction_weight == pytest.approx(64 / 4096)
+    assert model.kl_weight == pytest.approx(0.5 * 64 / 8)
+    assert model.adversarial_weight == pytest.approx(0.1 * 64)
+    assert model.information_factorization and not model.label_reconstruction
+    metrics = metadata["metrics"]
+    table = metrics["creswell_table_1"]["value"]
+    _, labels, _ = keras_latent.datasets.celeba_arrays("val", ["Smiling"], data_dir)
+    assert table["support"] == int(labels.sum())
+    for key in ("mse", "class0", "class1"):
+        assert table[key] is None or 0.0 <= table[key] <= 1.0
+    assert sorted(metrics["flip_rate"]["per_attribute"]) == sorted(CONDITIONING)
+    assert 0.0 <= metrics["flip_rate"]["value"] <= 1.0
+    assert metrics["identity_mse"]["value"] >= 0.0
+    assert f"first {NUM_VAL}" in metrics["creswell_table_1"]["protocol"]
+    # 8 val faces a row: the face, its reconstruction, one edit per attribute.
+    columns = 2 + len(CONDITIONING)
+    assert png_shape(out / "preset" / "edits.png") == grid_shape(8, columns, 64)
+    assert "Class0" in (out / "preset" / "README.md").read_text()
+
+
+def test_creswell_table_trains_each_row_once(
+    run_recipe, celeba_judge, data_dir, tmp_path
+):
+    flags = [
+        *("--runs_dir", tmp_path / "runs", "--output", tmp_path / "table"),
+        *("--rows", "best,no_aux_label_reconstruction,no_aux", "--epochs", 1),
+        *("--steps_per_epoch", 2, "--data_dir", data_dir),
+        *(f"--extra_flag={flag}" for flag in IFCVAEGAN_TINY[2:]),
+        f"--extra_flag=--judge={celeba_judge}",
+        f"--extra_flag=--edit_faces={NUM_VAL}",
+    ]
+    run_recipe("creswell_table", *flags)
+    table = (tmp_path / "table" / "table.md").read_text().splitlines()
+    assert len(table) == 2 + 3 and "without L_aux, with L̂_class" in table[3]
+    summary = json.loads((tmp_path / "table" / "table.json").read_text())
+    assert summary["rows"]["no_aux"]["flags"] == ["--model=cvaegan"]
+    assert summary["rows"]["best"]["paper"]["class1"] == 1.0
+    assert type(keras_latent.from_preset(tmp_path / "runs" / "no_aux")) is CVAEGAN
+    ablation = keras_latent.from_preset(
+        tmp_path / "runs" / "no_aux_label_reconstruction"
+    )
+    assert not ablation.information_factorization and ablation.label_reconstruction
+    for row in ("best", "no_aux", "no_aux_label_reconstruction"):
+        assert (tmp_path / "table" / f"{row}.png").is_file()
+    # A rerun finds every row's preset and trains nothing.
+    stamp = (tmp_path / "runs" / "best" / "metadata.json").stat().st_mtime_ns
+    run_recipe("creswell_table", *flags)
+    assert (tmp_path / "runs" / "best" / "metadata.json").stat().st_mtime_ns == stamp
+
+
+def test_celeba_cvae_baseline_recipe(run_recipe, celeba_judge, data_dir, tmp_path):
+    out = train_on_celeba(
+        run_recipe,
+        data_dir,
+        tmp_path,
+        "train_celeba_ifcvaegan",
+        *IFCVAEGAN_TINY[:2],
+        *("--model", "cvae", "--latent_dim", 8, "--filters", "4,8"),
+        *("--attributes", ",".join(CONDITIONING), "--learning_rate", 0.01),
+        *("--judge", celeba_judge, "--edit_faces", NUM_VAL),
+    )
+    model, metadata = assert_preset(out / "preset", CVAE, files=("edits.png",))
+    assert model.attribute_names == CONDITIONING and model.latent_dim == 8
+    assert metadata["final_train_logs"]["loss"] > 0
+    assert 0.0 <= metadata["metrics"]["flip_rate"]["value"] <= 1.0
+    assert "Adam(0.01)" in (out / "preset" / "README.md").read_text()

@@ -63,14 +63,18 @@ class IFcVAEGAN(
     minimise
 
         C:  L_gan                    A:  L_aux
-        D:  L_rec + β L̂_class − δ L_gan
-        E:  L_rec + α L_KL + β L̂_class + ρ L_class − δ L_gan − L_aux
+        D:  λ L_rec + β L̂_class − δ L_gan
+        E:  λ L_rec + α L_KL + β L̂_class + ρ L_class − δ L_gan − L_aux
 
     The encoder defeats A (`− L_aux`) with `information_factorization`,
     so ẑ keeps no label information and edits must come from y; without
     it the term is dropped. The paper's Algorithm 1 swaps the update lines
     of C and A (a typo) and writes its L_bce without the minus sign; the
-    equations above are the corrected ones. −δ L_gan is the game as
+    equations above are the corrected ones. λ (`reconstruction_weight`,
+    1 in the paper's equations) sets the scale of L_rec, a sum over every
+    pixel: the reference code divides it by the number of pixel positions
+    (4,096 at 64×64) and averages L_KL over z's dimensions, which on
+    CelebA leaves the other terms a say; set λ and α to match. −δ L_gan is the game as
     written: the minimax (saturating) generator loss, whose gradient fades
     when C rejects x̂ confidently. L̂_class asks the head to read the
     reconstruction as it read x; its target ŷ carries no gradient (a
@@ -122,6 +126,8 @@ class IFcVAEGAN(
             Defaults to `True`.
         label_reconstruction_weight: float >= 0. β; 0 leaves L̂_class out.
             Defaults to `0.0`.
+        reconstruction_weight: float > 0. λ, the weight of L_rec in E's
+            and D's losses. Defaults to `1.0`.
         kl_weight: float >= 0. α. Defaults to `0.2`.
         label_weight: float >= 0. ρ. Defaults to `0.1`.
         adversarial_weight: float >= 0. δ. Defaults to `0.1`.
@@ -156,6 +162,7 @@ class IFcVAEGAN(
         critic_filters: Sequence[int] = (32, 64),
         information_factorization: bool = True,
         label_reconstruction_weight: float = 0.0,
+        reconstruction_weight: float = 1.0,
         kl_weight: float = 0.2,
         label_weight: float = 0.1,
         adversarial_weight: float = 0.1,
@@ -175,11 +182,17 @@ class IFcVAEGAN(
         # −ρ teaches the head to mislabel, −δ has D help C.
         for name, value in (
             ("label_reconstruction_weight", label_reconstruction_weight),
+            ("reconstruction_weight", reconstruction_weight),
             ("kl_weight", kl_weight),
             ("label_weight", label_weight),
             ("adversarial_weight", adversarial_weight),
         ):
             setattr(self, name, check_non_negative(value, name))
+        if self.reconstruction_weight == 0:
+            raise ValueError(
+                "`reconstruction_weight` must be > 0: without L_rec nothing "
+                f"ties ẑ to the image. Received: {reconstruction_weight!r}"
+            )
         self._build_autoencoder(
             image_shape,
             attribute_names,
@@ -372,7 +385,7 @@ class IFcVAEGAN(
         aux_input = z if self.information_factorization else ops.stop_gradient(z)
         aux_loss, _ = self._aux_loss(aux_input, labels, training)
         loss = (
-            reconstruction
+            self.reconstruction_weight * reconstruction
             + self.kl_weight * kl
             + self.label_weight * label_loss
             - self.adversarial_weight * gan_loss
@@ -414,6 +427,7 @@ class IFcVAEGAN(
                 "critic_filters": list(self.critic_filters),
                 "information_factorization": self.information_factorization,
                 "label_reconstruction_weight": self.label_reconstruction_weight,
+                "reconstruction_weight": self.reconstruction_weight,
                 "kl_weight": self.kl_weight,
                 "label_weight": self.label_weight,
                 "adversarial_weight": self.adversarial_weight,
