@@ -1,4 +1,7 @@
-"""The attribute-editing measurements on MNIST, shared by the editing recipes.
+"""The attribute-editing measurements and figures shared by the editing recipes.
+
+The MNIST measures are below; `attribute_edit_grid` draws the CelebA edit
+figures.
 
 An editing model has `transform(images, labels)` (change the class, keep
 the rest) and `reconstruct(images)`. The independent `mnist_classifier`
@@ -134,3 +137,29 @@ def reconstruction_measures(model, judge_name, x_test, y_test) -> dict:
             "classifies as the test digit's label",
         }
     }
+
+
+def attribute_edit_grid(model, faces, labels, names, **options) -> np.ndarray:
+    """Per face a row: the face, its reconstruction, each attribute flipped.
+
+    Args:
+        model: a multi-label editor (`transform`, `reconstruct`).
+        faces: float images in [0, 1], `(N, H, W, C)`.
+        labels: their 0/1 attributes `(N, len(names))`.
+        names: the attributes, one column each, in this order.
+        **options: passed to `transform` (Latent Constraints' `method=`).
+
+    Returns:
+        `(N * (2 + len(names)), H, W, C)`, row by row.
+    """
+    columns = [faces, model.reconstruct(faces)]
+    for j, name in enumerate(names):
+        targets = 1.0 - labels[:, j]
+        edited = np.empty_like(faces)
+        # One call per target value: `transform` takes one value per name.
+        for value in (0.0, 1.0):
+            rows = np.flatnonzero(targets == value)
+            if len(rows):
+                edited[rows] = model.transform(faces[rows], {name: value}, **options)
+        columns.append(edited)
+    return np.stack(columns, axis=1).reshape(-1, *faces.shape[1:])

@@ -40,6 +40,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
+from editing_measures import attribute_edit_grid  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets  # noqa: E402
@@ -159,20 +160,10 @@ def measure(model, names) -> dict:
 
 
 def edit_grid(model, names, count: int = 8) -> np.ndarray:
-    """Per val face a row: the face, its reconstruction, each attribute flipped."""
+    """The card's figure: `count` val faces, each attribute flipped."""
     x_val, y_val, _ = datasets.celeba_arrays("val", names, data_dir=FLAGS.data_dir)
     faces = x_val[:count].astype("float32") / 255.0
-    columns = [faces, model.reconstruct(faces)]
-    for j, name in enumerate(names):
-        targets = 1.0 - y_val[:count, j].astype("float32")
-        # One call per target value: `transform` takes one value per name.
-        edited = np.empty_like(faces)
-        for value in (0.0, 1.0):
-            rows = np.flatnonzero(targets == value)
-            if len(rows):
-                edited[rows] = model.transform(faces[rows], {name: value})
-        columns.append(edited)
-    return np.stack(columns, axis=1).reshape(-1, *faces.shape[1:])
+    return attribute_edit_grid(model, faces, y_val[:count].astype("float32"), names)
 
 
 def describe(model) -> str:

@@ -547,7 +547,9 @@ def test_creswell_table_trains_each_row_once(
     assert (tmp_path / "runs" / "best" / "metadata.json").stat().st_mtime_ns == stamp
 
 
-def test_celeba_cvae_baseline_recipe(run_recipe, celeba_judge, data_dir, tmp_path):
+def test_celeba_cvae_baseline_and_the_side_by_side_table(
+    run_recipe, celeba_judge, data_dir, tmp_path
+):
     out = train_on_celeba(
         run_recipe,
         data_dir,
@@ -563,3 +565,21 @@ def test_celeba_cvae_baseline_recipe(run_recipe, celeba_judge, data_dir, tmp_pat
     assert metadata["final_train_logs"]["loss"] > 0
     assert 0.0 <= metadata["metrics"]["flip_rate"]["value"] <= 1.0
     assert "Adam(0.01)" in (out / "preset" / "README.md").read_text()
+    # The side-by-side table edits the same val faces with each editor found.
+    table_dir = tmp_path / "side_by_side"
+    run_recipe(
+        "editing_side_by_side",
+        *("--data_dir", data_dir, "--judge", celeba_judge, "--faces", 8),
+        *("--output", table_dir, f"--editor=cvae={out / 'preset'}"),
+        f"--editor=gone={tmp_path / 'no_such_preset'}",
+    )
+    summary = json.loads((table_dir / "table.json").read_text())
+    assert list(summary["rows"]) == ["cvae"] and "first 8" in summary["faces"]
+    edits = summary["rows"]["cvae"]["edits"]
+    assert edits["num_images"] == 8 and sorted(edits["per_attribute"]) == sorted(
+        CONDITIONING
+    )
+    lines = (table_dir / "table.md").read_text().splitlines()
+    assert len(lines) == 3 and all(name in lines[0] for name in CONDITIONING)
+    columns = 2 + len(CONDITIONING)
+    assert png_shape(table_dir / "cvae.png") == grid_shape(8, columns, 64)
