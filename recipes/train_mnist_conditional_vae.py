@@ -48,6 +48,16 @@ from keras_latent.trainer import MultiPlayerModel  # noqa: E402
 # compile with their own reference optimizers.
 MODELS = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE, "cvaegan": CVAEGAN}
 
+# The label-relevant/irrelevant VAE's loss weights a flag may set.
+LRLIVAE_WEIGHTS = (
+    "adversarial_weight",
+    "min_variance",
+    "beta",
+    "reconstruction_weight",
+    "likelihood_weight",
+    "pixel_adversarial_weight",
+)
+
 FLAGS = publishing.define_training_flags(
     None, "mnist/mnist.npz", epochs=None, batch_size=64
 )
@@ -67,6 +77,18 @@ flags.DEFINE_float(
     "min_variance", None, "lrlivae: GM variance floor (default: the model's)."
 )
 flags.DEFINE_float("beta", None, "lrlivae: weight of z_u's KL (default: the model's).")
+flags.DEFINE_float(
+    "reconstruction_weight", None, "lrlivae: weight of L_rec (default: the model's)."
+)
+flags.DEFINE_float(
+    "likelihood_weight", None, "lrlivae: λ_lkd, both stages (default: the model's)."
+)
+flags.DEFINE_bool(
+    "pixel_discriminator", False, "lrlivae: add the conditional pixel discriminator."
+)
+flags.DEFINE_float(
+    "pixel_adversarial_weight", None, "lrlivae: weight of its L_G (default: model's)."
+)
 flags.DEFINE_list("filters", ["32", "64"], "Encoder channels (the decoder mirrors).")
 flags.DEFINE_float("learning_rate", 1e-3, "cvae: Adam learning rate.")
 flags.DEFINE_integer("swap_digits", 1000, "Test digits transformed to every class.")
@@ -86,7 +108,8 @@ def build_model():
         options.update(
             relevant_dim=FLAGS.relevant_dim, irrelevant_dim=FLAGS.irrelevant_dim
         )
-        for name in ("adversarial_weight", "min_variance", "beta"):
+        options["pixel_discriminator"] = FLAGS.pixel_discriminator
+        for name in LRLIVAE_WEIGHTS:
             if getattr(FLAGS, name) is not None:
                 options[name] = getattr(FLAGS, name)
     else:

@@ -13,6 +13,7 @@ from keras_latent.layers import GaussianMixture
 from keras_latent.models.gan.conditional import DIGITS
 from keras_latent.models.label_split_vae import networks
 from keras_latent.models.label_split_vae.inference import InferenceMixin
+from keras_latent.models.label_split_vae.pixel_gan import PixelDiscriminatorMixin
 from keras_latent.models.vae.vae import ARCHITECTURES  # built from the same stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
@@ -59,6 +60,7 @@ def _image_shape(image_shape) -> tuple:
 @keras.saving.register_keras_serializable(package="keras_latent")
 class LabelRelevantIrrelevantVAE(
     InferenceMixin,
+    PixelDiscriminatorMixin,
     LabelsMixin,
     PresetMixin,
     ChecksFitImages,
@@ -88,7 +90,11 @@ class LabelRelevantIrrelevantVAE(
        L_GM;
     2. `joint`: E_s, E_u and D minimise `w_rec · L_rec + β · KL +
        λ_lkd · L_lkd + w_adv · L_adv`;
-    3. `classifier`: C minimises L_C.
+    3. `classifier`: C minimises L_C;
+    4. with `pixel_discriminator=True`, `discriminator`: a conditional
+       projection discriminator minimises a hinge loss on real images,
+       reconstructions and class samples D(z_s ~ N(μ_k, Σ_k), z_u ~ N(0, I)),
+       and the joint stage adds `w_pix · L_G` for the decoder (`pixel_gan.py`).
 
     **Players.** E_s is trained by two losses with two update rules, so it
     belongs to two players: `gaussian_mixture` (E_s with the GM means and
@@ -155,6 +161,15 @@ class LabelRelevantIrrelevantVAE(
             the class code with them. Defaults to `0.1`.
         gm_steps: int >= 1. GM-stage updates per training step. Defaults
             to `3`.
+        pixel_discriminator: bool. Add the optional conditional pixel
+            discriminator (projection, spectral norm, hinge; a fourth player
+            `discriminator` with Adam(2e-4, β₁ = 0.5)), which also trains the
+            decoder on class samples (`pixel_gan.py`). Defaults to `False`.
+        discriminator_filters: sequence of int. Channels of its stride-2
+            convolutions for `"conv"` (`"mlp"` uses `hidden_units`).
+            Defaults to `(32, 64)`.
+        pixel_adversarial_weight: float >= 0. w_pix, the weight of its
+            generator loss L_G in the joint stage. Defaults to `1.0`.
         seed: int in [0, 2**31 - 1] or None. Seeds the initialisation of
             the GM means and the model's noise. Defaults to `None`.
 
@@ -191,6 +206,9 @@ class LabelRelevantIrrelevantVAE(
         likelihood_weight: float = 0.1,
         min_variance: float = 0.1,
         gm_steps: int = 3,
+        pixel_discriminator: bool = False,
+        discriminator_filters: Sequence[int] = (32, 64),
+        pixel_adversarial_weight: float = 1.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -217,8 +235,18 @@ class LabelRelevantIrrelevantVAE(
             ("margin", margin),
             ("likelihood_weight", likelihood_weight),
             ("min_variance", min_variance),
+            ("pixel_adversarial_weight", pixel_adversarial_weight),
         ):
             setattr(self, name, check_non_negative(value, name))
+        if not isinstance(pixel_discriminator, (bool, np.bool_)):
+            raise ValueError(
+                "`pixel_discriminator` must be True or False. "
+                f"Received: {pixel_discriminator!r}"
+            )
+        self.pixel_discriminator = bool(pixel_discriminator)
+        self.discriminator_filters = _layer_sizes(
+            discriminator_filters, "discriminator_filters"
+        )
         self.gm_steps = check_int(gm_steps, "gm_steps", minimum=1)
         self.seed = validate_seed(seed)
         self._build_networks()
@@ -260,6 +288,16 @@ class LabelRelevantIrrelevantVAE(
         self.classifier = networks.latent_classifier(
             self.irrelevant_dim, self.classifier_units, self.label_dim
         )
+        if self.pixel_discriminator:
+            self.discriminator, self.label_projection = (
+                networks.projection_discriminator(
+                    shape,
+                    arch,
+                    self.discriminator_filters,
+                    self.hidden_units,
+                    self.label_dim,
+                )
+            )
 
     @property
     def known_attributes(self) -> list:
@@ -269,19 +307,30 @@ class LabelRelevantIrrelevantVAE(
 
     def players(self) -> dict:
         relevant = self.relevant_encoder.trainable_variables
-        return {
+        players = {
             "gaussian_mixture": relevant + self.mixture.trainable_variables,
             "autoencoder": relevant
             + self.irrelevant_encoder.trainable_variables
             + self.decoder.trainable_variables,
             "classifier": self.classifier.trainable_variables,
         }
+        if self.pixel_discriminator:
+            players["discriminator"] = (
+                self.discriminator.trainable_variables
+                + self.label_projection.trainable_variables
+            )
+        return players
 
     def default_optimizers(self) -> dict:
-        return {
+        optimizers = {
             player: keras.optimizers.Adam(1e-3, beta_1=0.5)
             for player in ("gaussian_mixture", "autoencoder", "classifier")
         }
+        if self.pixel_discriminator:
+            # A pixel GAN's critic: the usual 2e-4 of spectrally normalised
+            # hinge GANs.
+            optimizers["discriminator"] = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        return optimizers
 
     def build_phases(self) -> list[Phase]:
         return [
@@ -292,14 +341,20 @@ class LabelRelevantIrrelevantVAE(
                 repeat=self.gm_steps,
                 metrics=self.gm_metrics,
             ),
-            Phase("joint", "autoencoder", self.joint_loss, metrics=self.joint_metrics),
+            Phase(
+                "joint",
+                "autoencoder",
+                self.joint_loss,
+                metrics=self.joint_metrics
+                + (("pixel_adversarial",) if self.pixel_discriminator else ()),
+            ),
             Phase(
                 "classifier",
                 "classifier",
                 self.classifier_loss,
                 metrics=self.classifier_metrics,
             ),
-        ]
+        ] + self._discriminator_phases()
 
     # -- labels ------------------------------------------------------------------------
 
@@ -412,7 +467,7 @@ class LabelRelevantIrrelevantVAE(
         return terms["loss"], logs
 
     def joint_loss(self, data, training: bool = True):
-        """`w_rec · L_rec + β · KL + λ_lkd · L_lkd + w_adv · L_adv`."""
+        """`w_rec · L_rec + β · KL + λ_lkd · L_lkd + w_adv · L_adv` (+ w_pix · L_G)."""
         images, labels = self._unpack(data)
         z_s = self._relevant_code(images, training)
         mean, std, z_u = self._irrelevant_code(images, training)
@@ -439,6 +494,10 @@ class LabelRelevantIrrelevantVAE(
             "likelihood": likelihood,
             "adversarial": adversarial,
         }
+        if self.pixel_discriminator:
+            term = self.pixel_generator_loss(images, labels, reconstructed, training)
+            logs["pixel_adversarial"] = term
+            loss = loss + self.pixel_adversarial_weight * term
         return loss, logs
 
     def classifier_loss(self, data, training: bool = True):
@@ -480,6 +539,9 @@ class LabelRelevantIrrelevantVAE(
                 "likelihood_weight": self.likelihood_weight,
                 "min_variance": self.min_variance,
                 "gm_steps": self.gm_steps,
+                "pixel_discriminator": self.pixel_discriminator,
+                "discriminator_filters": list(self.discriminator_filters),
+                "pixel_adversarial_weight": self.pixel_adversarial_weight,
                 "seed": self.seed,
             }
         )

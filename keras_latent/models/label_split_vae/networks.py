@@ -15,6 +15,7 @@ import keras
 from keras import layers
 
 from keras_latent.layers import stacks
+from keras_latent.models.gan.networks import build_critic
 
 
 def image_encoder(
@@ -99,3 +100,47 @@ def latent_classifier(
     stack += [layers.Dense(units, activation="relu") for units in hidden_units]
     stack.append(layers.Dense(num_classes))
     return stacks.Sequential(stack, name="adversarial_classifier")
+
+
+def projection_discriminator(
+    image_shape: Sequence[int],
+    architecture: str,
+    filters: Sequence[int],
+    hidden_units: Sequence[int],
+    num_classes: int,
+) -> tuple[stacks.Sequential, stacks.Sequential]:
+    """The optional pixel discriminator: `(critic, label projection)`.
+
+    A projection discriminator (Miyato & Koyama 2018) with spectral
+    normalisation on every layer: `D(x, y) = ψ(φ(x)) + ⟨E y, φ(x)⟩`, φ the
+    critic's features (stride-2 4×4 convolutions with LeakyReLU(0.2) for
+    `"conv"`, LeakyReLU layers of `hidden_units` for `"mlp"`), ψ its linear
+    head and E the label embedding (the second network).
+
+    Args:
+        image_shape: `(height, width, channels)`.
+        architecture: `"conv"` or `"mlp"`.
+        filters: channels of the convolutions (`"conv"`).
+        hidden_units: widths of the hidden layers (`"mlp"`).
+        num_classes: int. K, the width of the one-hot labels.
+
+    Example:
+
+    ```python
+    critic, projection = projection_discriminator((28, 28, 1), "conv", (32, 64), (), 10)
+    ```
+    """
+    critic = build_critic(
+        image_shape,
+        "dcgan" if architecture == "conv" else "mlp",
+        filters,
+        hidden_units,
+        spectral_norm=True,
+        name="pixel_discriminator",
+    )
+    feature_dim = int(critic.layers[-1].input.shape[-1])
+    projection = stacks.Sequential(
+        [keras.Input((num_classes,)), layers.Dense(feature_dim, use_bias=False)],
+        name="label_projection",
+    )
+    return critic, projection
