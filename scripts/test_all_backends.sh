@@ -10,6 +10,8 @@ ruff check . && ruff format --check . || { echo "lint failed"; exit 1; }
 status=0
 for backend in tensorflow jax torch; do
   echo "=== KERAS_BACKEND=$backend"
-  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider "$@" || status=1
+  # The slowest tests are listed, so that CI's log shows where its time goes.
+  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider --durations=15 \
+    "$@" || status=1
 done
 exit $status
