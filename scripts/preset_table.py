@@ -29,6 +29,14 @@ GAN_SUMMARIES = {
     "classes_covered": None,
     "kid": None,
     "inception_score": None,
+    # The editing models' measures (recipes/editing_measures.py and
+    # recipes/train_celeba_ifcvaegan.py).
+    "swap_accuracy": "edits to another digit read as it {value:.1%}",
+    "identity": None,
+    "identity_mse": "identity MSE of edits {value}",
+    "reconstruction_mse": "reconstruction MSE {value}",
+    "flip_rate": "edits flip the asked attribute on {value:.1%} of val faces",
+    "seconds_per_edit": None,
 }
 
 
@@ -39,6 +47,13 @@ def summary(metrics: dict) -> str:
             parts += latent_constraints_summary(metric["value"])
         elif name == "new_attributes":
             continue
+        elif name == "creswell_table_1":
+            table = {k: "n/a" if v is None else v for k, v in metric["value"].items()}
+            parts.append(
+                "Smiling Class0 {class0} / Class1 {class1} / MSE {mse}".format(**table)
+            )
+        elif name == "edits" and "actor" not in metric["value"]:
+            continue  # per attribute: the card has them
         elif name == "edits":
             actor = metric["value"]["actor"]
             parts.append(
