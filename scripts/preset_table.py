@@ -48,7 +48,10 @@ def summary(metrics: dict) -> str:
         elif name == "new_attributes":
             continue
         elif name == "creswell_table_1":
-            table = {k: "n/a" if v is None else v for k, v in metric["value"].items()}
+            table = {
+                k: "n/a" if v is None else f"{v:.3g}"
+                for k, v in metric["value"].items()
+            }
             parts.append(
                 "Smiling Class0 {class0} / Class1 {class1} / MSE {mse}".format(**table)
             )
