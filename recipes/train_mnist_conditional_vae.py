@@ -188,7 +188,15 @@ def describe(model) -> str:
             f"stride-2 4×4 convolutions with channels {channels}, mirrored "
             f"decoder. Each training step runs {model.gm_steps} Gaussian-"
             "mixture updates, one autoencoder update and one classifier "
-            "update. `transform` keeps a digit's z_u and puts in the asked "
+            "update"
+            + (
+                ", then one update of a conditional pixel discriminator "
+                "(projection, spectral norm, hinge) that also trains the "
+                f"decoder on class samples (weight {model.pixel_adversarial_weight})"
+                if model.pixel_discriminator
+                else ""
+            )
+            + ". `transform` keeps a digit's z_u and puts in the asked "
             "digit's mean μ_k; samples draw z_s ~ N(μ_k, σ²_k), z_u ~ N(0, I)."
         )
     return (

@@ -81,10 +81,26 @@ def check_figure(path, size):
         assert grid.format == "PNG" and grid.size == size
 
 
+# The label-split VAE runs with the pixel discriminator and the loss-weight
+# flags, as mnist_lrlivae was trained.
+EXTRA = {
+    "lrlivae": [
+        "--pixel_discriminator",
+        "--pixel_adversarial_weight=50",
+        "--adversarial_weight=10",
+        "--reconstruction_weight=5",
+        "--beta=2",
+        "--likelihood_weight=0.2",
+        "--min_variance=0.01",
+    ]
+}
+
+
 @pytest.mark.parametrize("model", list(CLASSES))
 def test_train_mnist_conditional_vae(recipe_env, data_dir, tmp_path, model):
     output = tmp_path / f"mnist_{model}"
     flags = [
+        *EXTRA.get(model, []),
         "--data_dir",
         data_dir,
         "--output",
@@ -108,6 +124,12 @@ def test_train_mnist_conditional_vae(recipe_env, data_dir, tmp_path, model):
 
     loaded = keras_latent.from_preset(output)
     assert type(loaded) is CLASSES[model]
+    if model == "lrlivae":
+        config = loaded.get_config()
+        assert config["pixel_discriminator"] and "pixel discriminator" in card
+        assert (config["pixel_adversarial_weight"], config["beta"]) == (50.0, 2.0)
+        assert config["reconstruction_weight"] == 5.0
+        assert (config["likelihood_weight"], config["min_variance"]) == (0.2, 0.01)
     check_images(loaded.generate({"3": 1}, num_samples=4, seed=0), 4)
     with np.load(data_dir / "mnist" / "mnist.npz") as z:
         digits = z["x_test"][:4, ..., None].astype("float32") / 255.0
