@@ -3,6 +3,8 @@ run as a script on tiny stand-in MNIST data."""
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -159,3 +161,40 @@ def test_time_budget_is_recorded(recipe_env, data_dir, tmp_path):
     assert metadata["epochs"] == 1 and metadata["steps"] == 2
     assert len(metadata["history"]["loss"]) == 1
     assert "epochs: 1," in (output / "README.md").read_text()
+
+
+def test_zheng_sun_table_runs_each_recipe_once(recipe_env, data_dir, tmp_path):
+    output = tmp_path / "table"
+    flags = [
+        f"--output={output}",
+        f"--runs_dir={tmp_path / 'runs'}",
+        f"--data_dir={data_dir}",
+        "--epochs=1",
+        "--steps_per_epoch=2",
+        "--batch_size=16",
+        "--num_samples=40",
+        "--diversity_per_class=4",
+        "--rows=cvae,cgan",
+        "--vae_flag=--filters=4,8",
+        "--vae_flag=--latent_dim=4",
+        "--vae_flag=--swap_digits=20",
+        "--gan_flag=--generator_filters=8,4",
+        "--gan_flag=--critic_filters=4,8",
+    ]
+    run_recipe("zheng_sun_table", *flags, env=recipe_env)
+    summary = json.loads((output / "table.json").read_text())
+    assert list(summary["rows"]) == ["cvae", "cgan"]
+    assert summary["rows"]["cgan"]["recipe"] == "recipes/train_mnist_gan.py"
+    for row in summary["rows"].values():
+        assert row["steps"] == 2
+        measures = row["measures"]
+        assert measures["inception_score"] >= 1.0 - 1e-6
+        assert 0 <= measures["classes_as_diverse_as_real"] <= 10
+        assert 0.0 <= measures["class_accuracy"] <= 1.0
+    table = (output / "table.md").read_text().splitlines()
+    # Header, rule, two rows and the real digits' reference row.
+    assert len(table) == 5 and "CGAN" in table[3] and "real test" in table[4]
+    assert all((output / f"{row}.png").is_file() for row in ("cvae", "cgan"))
+    stamp = (tmp_path / "runs" / "cgan" / "metadata.json").stat().st_mtime_ns
+    run_recipe("zheng_sun_table", *flags, env=recipe_env)
+    assert (tmp_path / "runs" / "cgan" / "metadata.json").stat().st_mtime_ns == stamp
