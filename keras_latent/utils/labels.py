@@ -236,6 +236,24 @@ class LabelsMixin:
             return np.eye(len(prior), dtype="float32")[classes]
         return (rng.random((num_samples, len(prior))) < prior).astype("float32")
 
+    def _draw_label_tensors(self, batch_size, seed):
+        """Label vectors `(batch_size, K)` drawn in-graph from `label_prior`.
+
+        One-hot classes for categorical labels, independent 0/1 attributes
+        otherwise; `seed` is a `keras.random.SeedGenerator`. The training
+        steps' counterpart of `_draw_labels`.
+        """
+        # Kept off 0 and 1 so that the Gumbel noise stays finite.
+        uniform = keras.random.uniform(
+            (batch_size, self.label_dim), minval=1e-6, maxval=1.0 - 1e-6, seed=seed
+        )
+        prior = keras.ops.cast(self.label_prior, "float32")
+        if self.label_type == "categorical":
+            # Gumbel-max: argmax(log p − log(−log u)) is a class drawn from p.
+            scores = keras.ops.log(prior) - keras.ops.log(-keras.ops.log(uniform))
+            return keras.ops.one_hot(keras.ops.argmax(scores, axis=-1), self.label_dim)
+        return keras.ops.cast(uniform < prior, "float32")
+
     def _apply_targets(self, labels, targets):
         """A copy of `labels` with the conditioning attributes of `targets` set."""
         labels = labels.copy()

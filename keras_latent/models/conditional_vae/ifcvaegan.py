@@ -274,19 +274,7 @@ class IFcVAEGAN(
         noise = keras.random.normal(
             (batch_size, self.latent_dim), seed=self.seed_generator
         )
-        # Kept off 0 and 1 so that the Gumbel noise stays finite.
-        uniform = keras.random.uniform(
-            (batch_size, self.label_dim),
-            minval=1e-6,
-            maxval=1.0 - 1e-6,
-            seed=self.seed_generator,
-        )
-        prior = ops.cast(self.label_prior, "float32")
-        if self.label_type == "categorical":
-            # Gumbel-max: argmax(log p − log(−log u)) is a class drawn from p.
-            classes = ops.argmax(ops.log(prior) - ops.log(-ops.log(uniform)), axis=-1)
-            return noise, ops.one_hot(classes, self.label_dim)
-        return noise, ops.cast(uniform < prior, "float32")
+        return noise, self._draw_label_tensors(batch_size, self.seed_generator)
 
     def _discriminate(self, images, training: bool = False):
         """C's logits `(batch,)`; C reads [−1, 1], as the GAN family's critics."""

@@ -55,21 +55,14 @@ class PixelDiscriminatorMixin:
 
     def _class_samples(self, batch_size, training: bool):
         """`(x_s, one-hot k)`: class samples of the prior, k ~ label marginals."""
-        uniform = keras.random.uniform(
-            (batch_size, self.label_dim),
-            minval=1e-6,
-            maxval=1.0 - 1e-6,
-            seed=self.seed_generator,
-        )
-        # Gumbel-max: argmax(log p − log(−log u)) is a class drawn from p.
-        prior = ops.cast(self.label_prior, "float32")
-        classes = ops.argmax(ops.log(prior) - ops.log(-ops.log(uniform)), axis=-1)
+        labels = self._draw_label_tensors(batch_size, self.seed_generator)
+        classes = ops.argmax(labels, axis=-1)
         z_s = self.mixture.sample(classes, seed=self.seed_generator)
         z_u = keras.random.normal(
             (batch_size, self.irrelevant_dim), seed=self.seed_generator
         )
         samples = self._decode(z_s, z_u, training)
-        return samples, ops.one_hot(classes, self.label_dim)
+        return samples, labels
 
     def pixel_generator_loss(self, images, labels, reconstructed, training: bool):
         """L_G of the joint stage (module docstring), for the decoder."""
