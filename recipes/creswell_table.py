@@ -17,17 +17,9 @@ after the edit to 1, MSE the reconstruction error. The flip rate over the
 ten attributes and the identity MSE come from the same edit protocol.
 """
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
+import table_runs  # recipes/ is on sys.path when run as a script
 from absl import app, flags
 
-from keras_latent.utils.files import atomic_write_text
-
-RECIPES = Path(__file__).resolve().parent
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", "docs/experiments/creswell_table_1", "Table folder.")
 flags.DEFINE_string("runs_dir", "runs/creswell_table_1", "Each row's preset and run.")
@@ -67,30 +59,17 @@ def row_flags(name: str) -> list:
 
 def run_row(name: str) -> dict:
     """Trains (or resumes) one row; returns its preset's metadata."""
-    preset = Path(FLAGS.runs_dir) / name
-    metadata_file = preset / "metadata.json"
-    if not metadata_file.is_file():
-        command = [
-            sys.executable,
-            str(RECIPES / "train_celeba_ifcvaegan.py"),
-            *row_flags(name),
-            f"--output={preset}",
-            f"--backup_dir={Path(FLAGS.runs_dir) / (name + '_backup')}",
-            f"--epochs={FLAGS.epochs}",
-            f"--steps_per_epoch={FLAGS.steps_per_epoch}",
-            f"--batch_size={FLAGS.batch_size}",
-            f"--title={ROWS[name][0]}",
-            *([f"--data_dir={FLAGS.data_dir}"] if FLAGS.data_dir else []),
-            *FLAGS.extra_flag,
-        ]
-        print(" ".join(command), flush=True)
-        subprocess.run(command, check=True)
-    return json.loads(metadata_file.read_text())
-
-
-def number(value) -> str:
-    """A measure for the table; None (no val face smiles) as n/a."""
-    return "n/a" if value is None else f"{value:.3g}"
+    flags = [
+        *row_flags(name),
+        f"--epochs={FLAGS.epochs}",
+        f"--steps_per_epoch={FLAGS.steps_per_epoch}",
+        f"--batch_size={FLAGS.batch_size}",
+        f"--title={ROWS[name][0]}",
+        *FLAGS.extra_flag,
+    ]
+    return table_runs.run_row(
+        FLAGS.runs_dir, name, "train_celeba_ifcvaegan", flags, FLAGS.data_dir
+    )
 
 
 def table(records: dict, image_folder: str = "") -> str:
@@ -112,7 +91,7 @@ def table(records: dict, image_folder: str = "") -> str:
         paper = " / ".join(f"{v:.3f}" for v in ROWS[name][1])
         cells = [
             f"[{ROWS[name][0]}]({image_folder}{name}.png)",
-            *(number(ours[k]) for k in ("mse", "class0", "class1")),
+            *(table_runs.number(ours[k]) for k in ("mse", "class0", "class1")),
             paper,
             f"{metrics['flip_rate']['value']:.3f}",
             f"{metrics['identity_mse']['value']:.4f}",
@@ -124,20 +103,11 @@ def table(records: dict, image_folder: str = "") -> str:
 
 def main(argv):
     del argv
-    names = FLAGS.rows or list(ROWS)
-    unknown = sorted(set(names) - set(ROWS))
-    if unknown:
-        raise app.UsageError(f"Unknown rows {unknown}. Valid rows: {list(ROWS)}")
+    names = table_runs.check_rows(FLAGS.rows, ROWS)
     records = {name: run_row(name) for name in names}
-    output = Path(FLAGS.output)
-    output.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copyfile(
-            Path(FLAGS.runs_dir) / name / "edits.png", output / f"{name}.png"
-        )
     first = next(iter(records.values()))
     summary = {
-        "command": " ".join(["python", "recipes/creswell_table.py", *sys.argv[1:]]),
+        "command": table_runs.command("creswell_table"),
         "steps": first["steps"],
         "batch_size": first["batch_size"],
         "backend": first.get("backend"),
@@ -158,9 +128,13 @@ def main(argv):
             for name, record in records.items()
         },
     }
-    atomic_write_text(output / "table.json", json.dumps(summary, indent=2) + "\n")
-    atomic_write_text(output / "table.md", table(records) + "\n")
-    print("For the README:\n" + table(records, f"{FLAGS.output}/"))
+    table_runs.write_table(
+        FLAGS.output,
+        FLAGS.runs_dir,
+        "edits.png",
+        summary,
+        lambda folder: table(records, folder),
+    )
 
 
 if __name__ == "__main__":

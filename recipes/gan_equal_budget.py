@@ -10,17 +10,9 @@ skips finished rows); the table (`table.md`, `table.json`) and a sample grid
 per row go to `--output`. The README's GAN table is this table.
 """
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
+import table_runs  # recipes/ is on sys.path when run as a script
 from absl import app, flags
 
-from keras_latent.utils.files import atomic_write_text
-
-RECIPES = Path(__file__).resolve().parent
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", "docs/experiments/gan_equal_budget", "Table folder.")
 flags.DEFINE_string("runs_dir", "runs/gan_equal_budget", "Each row's preset and run.")
@@ -62,27 +54,19 @@ COLUMNS = (
 
 def run_row(name: str) -> dict:
     """Trains (or resumes) one row; returns its preset's metadata."""
-    preset = Path(FLAGS.runs_dir) / name
-    metadata_file = preset / "metadata.json"
-    if not metadata_file.is_file():
-        command = [
-            sys.executable,
-            str(RECIPES / "train_mnist_gan.py"),
-            *ROWS[name][1],
-            f"--output={preset}",
-            f"--backup_dir={Path(FLAGS.runs_dir) / (name + '_backup')}",
-            f"--epochs={FLAGS.epochs}",
-            f"--steps_per_epoch={FLAGS.steps_per_epoch}",
-            f"--batch_size={FLAGS.batch_size}",
-            f"--num_samples={FLAGS.num_samples}",
-            f"--diversity_per_class={FLAGS.diversity_per_class}",
-            f"--title={ROWS[name][0]}",
-            *([f"--data_dir={FLAGS.data_dir}"] if FLAGS.data_dir else []),
-            *FLAGS.extra_flag,
-        ]
-        print(" ".join(command), flush=True)
-        subprocess.run(command, check=True)
-    return json.loads(metadata_file.read_text())
+    flags = [
+        *ROWS[name][1],
+        f"--epochs={FLAGS.epochs}",
+        f"--steps_per_epoch={FLAGS.steps_per_epoch}",
+        f"--batch_size={FLAGS.batch_size}",
+        f"--num_samples={FLAGS.num_samples}",
+        f"--diversity_per_class={FLAGS.diversity_per_class}",
+        f"--title={ROWS[name][0]}",
+        *FLAGS.extra_flag,
+    ]
+    return table_runs.run_row(
+        FLAGS.runs_dir, name, "train_mnist_gan", flags, FLAGS.data_dir
+    )
 
 
 def table(records: dict, image_folder: str = "") -> str:
@@ -102,20 +86,11 @@ def table(records: dict, image_folder: str = "") -> str:
 
 def main(argv):
     del argv
-    names = FLAGS.rows or list(ROWS)
-    unknown = sorted(set(names) - set(ROWS))
-    if unknown:
-        raise app.UsageError(f"Unknown rows {unknown}. Valid rows: {list(ROWS)}")
+    names = table_runs.check_rows(FLAGS.rows, ROWS)
     records = {name: run_row(name) for name in names}
-    output = Path(FLAGS.output)
-    output.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copyfile(
-            Path(FLAGS.runs_dir) / name / "samples.png", output / f"{name}.png"
-        )
     first = next(iter(records.values()))
     summary = {
-        "command": " ".join(["python", "recipes/gan_equal_budget.py", *sys.argv[1:]]),
+        "command": table_runs.command("gan_equal_budget"),
         "steps": first["steps"],
         "batch_size": first["batch_size"],
         "backend": first.get("backend"),
@@ -132,9 +107,13 @@ def main(argv):
             for name, record in records.items()
         },
     }
-    atomic_write_text(output / "table.json", json.dumps(summary, indent=2) + "\n")
-    atomic_write_text(output / "table.md", table(records) + "\n")
-    print("For the README:\n" + table(records, f"{FLAGS.output}/"))
+    table_runs.write_table(
+        FLAGS.output,
+        FLAGS.runs_dir,
+        "samples.png",
+        summary,
+        lambda folder: table(records, folder),
+    )
 
 
 if __name__ == "__main__":

@@ -16,18 +16,10 @@ the judge's features. Each row's preset and run are kept under `--runs_dir`
 half of the paper's comparison needs a CIFAR-10 path in the editing recipe.
 """
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
+import table_runs  # recipes/ is on sys.path when run as a script
 from absl import app, flags
 
-from keras_latent.utils.files import atomic_write_text
-
-RECIPES = Path(__file__).resolve().parent
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", "docs/experiments/zheng_sun_mnist", "Table folder.")
 flags.DEFINE_string("runs_dir", "runs/zheng_sun_mnist", "Each row's preset and run.")
@@ -63,28 +55,18 @@ ROWS = {
 
 def run_row(name: str) -> dict:
     """Trains (or resumes) one row; returns its preset's metadata."""
-    preset = Path(FLAGS.runs_dir) / name
-    metadata_file = preset / "metadata.json"
-    if not metadata_file.is_file():
-        label, recipe, row_flags = ROWS[name]
-        command = [
-            sys.executable,
-            str(RECIPES / f"{recipe}.py"),
-            *row_flags,
-            f"--output={preset}",
-            f"--backup_dir={Path(FLAGS.runs_dir) / (name + '_backup')}",
-            f"--epochs={FLAGS.epochs}",
-            f"--steps_per_epoch={FLAGS.steps_per_epoch}",
-            f"--batch_size={FLAGS.batch_size}",
-            f"--num_samples={FLAGS.num_samples}",
-            f"--diversity_per_class={FLAGS.diversity_per_class}",
-            f"--title={label}",
-            *([f"--data_dir={FLAGS.data_dir}"] if FLAGS.data_dir else []),
-            *(FLAGS.gan_flag if recipe == GAN_RECIPE else FLAGS.vae_flag),
-        ]
-        print(" ".join(command), flush=True)
-        subprocess.run(command, check=True)
-    return json.loads(metadata_file.read_text())
+    label, recipe, row_flags = ROWS[name]
+    flags = [
+        *row_flags,
+        f"--epochs={FLAGS.epochs}",
+        f"--steps_per_epoch={FLAGS.steps_per_epoch}",
+        f"--batch_size={FLAGS.batch_size}",
+        f"--num_samples={FLAGS.num_samples}",
+        f"--diversity_per_class={FLAGS.diversity_per_class}",
+        f"--title={label}",
+        *(FLAGS.gan_flag if recipe == GAN_RECIPE else FLAGS.vae_flag),
+    ]
+    return table_runs.run_row(FLAGS.runs_dir, name, recipe, flags, FLAGS.data_dir)
 
 
 def mean_ms_ssim(per_class: dict) -> float | None:
@@ -107,10 +89,6 @@ def row_measures(metadata: dict) -> dict:
     }
 
 
-def number(value, spec: str) -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
 def table(records: dict, image_folder: str = "") -> str:
     header = [
         "model",
@@ -126,38 +104,28 @@ def table(records: dict, image_folder: str = "") -> str:
         m = row_measures(metadata)
         cells = [
             f"[{ROWS[name][0]}]({image_folder}{name}.png)",
-            number(m["inception_score"], ".2f"),
-            number(m["ms_ssim"], ".3f"),
+            table_runs.number(m["inception_score"], ".2f"),
+            table_runs.number(m["ms_ssim"], ".3f"),
             str(m["classes_as_diverse_as_real"]),
-            number(m["class_accuracy"], ".1%"),
-            number(m["fid"], ".1f"),
+            table_runs.number(m["class_accuracy"], ".1%"),
+            table_runs.number(m["fid"], ".1f"),
             f"{metadata['wall_time_s']:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     first = row_measures(next(iter(records.values())))
-    lines.append(
-        f"| real test digits | {number(first['inception_score_real'], '.2f')} | "
-        f"{number(first['ms_ssim_real'], '.3f')} | 10 | | 0 | |"
-    )
+    real_is = table_runs.number(first["inception_score_real"], ".2f")
+    real_ms_ssim = table_runs.number(first["ms_ssim_real"], ".3f")
+    lines.append(f"| real test digits | {real_is} | {real_ms_ssim} | 10 | | 0 | |")
     return "\n".join(lines)
 
 
 def main(argv):
     del argv
-    names = FLAGS.rows or list(ROWS)
-    unknown = sorted(set(names) - set(ROWS))
-    if unknown:
-        raise app.UsageError(f"Unknown rows {unknown}. Valid rows: {list(ROWS)}")
+    names = table_runs.check_rows(FLAGS.rows, ROWS)
     records = {name: run_row(name) for name in names}
-    output = Path(FLAGS.output)
-    output.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copyfile(
-            Path(FLAGS.runs_dir) / name / "samples.png", output / f"{name}.png"
-        )
     first = next(iter(records.values()))
     summary = {
-        "command": " ".join(["python", "recipes/zheng_sun_table.py", *sys.argv[1:]]),
+        "command": table_runs.command("zheng_sun_table"),
         "steps": first["steps"],
         "batch_size": first["batch_size"],
         "protocols": {
@@ -177,9 +145,13 @@ def main(argv):
             for name, record in records.items()
         },
     }
-    atomic_write_text(output / "table.json", json.dumps(summary, indent=2) + "\n")
-    atomic_write_text(output / "table.md", table(records) + "\n")
-    print("For the README:\n" + table(records, f"{FLAGS.output}/"))
+    table_runs.write_table(
+        FLAGS.output,
+        FLAGS.runs_dir,
+        "samples.png",
+        summary,
+        lambda folder: table(records, folder),
+    )
 
 
 if __name__ == "__main__":
