@@ -1,16 +1,16 @@
 """The attribute-editing measurements and figures shared by the editing recipes.
 
-The MNIST measures are below; `attribute_edit_grid` draws the CelebA edit
-figures.
+The class-swap measures (MNIST, CIFAR-10) are below; `attribute_edit_grid`
+draws the CelebA edit figures.
 
 An editing model has `transform(images, labels)` (change the class, keep
-the rest) and `reconstruct(images)`. The independent `mnist_classifier`
-judge says whether an edit reached the class asked for; pixel distances
-to the model's own reconstruction say how much else the edit changed.
-Each function returns metadata metrics, `{"value": ..., "protocol": ...}`
-with `real_test` where the real test digits give a reference. What the
-model's samples are measured by (class accuracy, per-class diversity,
-FID/KID/IS) is the GAN family's, in `generator_measures.py`.
+the rest) and `reconstruct(images)`. The dataset's independent judge
+(`mnist_classifier`, `cifar10_classifier`) says whether an edit reached the
+class asked for; pixel distances to the model's own reconstruction say how
+much else the edit changed. Each function returns metadata metrics,
+`{"value": ..., "protocol": ...}` with `real_test` where the real test
+images give a reference. What the model's samples are measured by (class
+accuracy, per-class diversity, FID/KID/IS) is in `generator_measures.py`.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def swap_measures(model, judge_name, x_test, y_test, count, seed) -> dict:
         images, digits, x_test, y_test, np.random.default_rng(seed)
     )
     where = (
-        f"{len(images):,} test digits (drawn without replacement, seed {seed}), "
+        f"{len(images):,} test images (drawn without replacement, seed {seed}), "
         f"each transformed to each of the {num_classes - 1} other classes "
         f"({int(swapped.sum()):,} edits)"
     )
@@ -104,19 +104,19 @@ def swap_measures(model, judge_name, x_test, y_test, count, seed) -> dict:
             "real_test": round(real_accuracy, 4),
             "protocol": f"share of the edits of {where} that '{judge_name}' "
             "classifies as the class asked for (per_class: by class asked "
-            "for; still_source_share: classified as the digit's own class); "
-            "real_test: the judge's accuracy on those test digits",
+            "for; still_source_share: classified as the image's own class); "
+            "real_test: the judge's accuracy on those test images",
         },
         "identity": {
             "value": round(float(distance[swapped].mean()), 5),
             "same_class": round(float(distance[~swapped].mean()), 5),
             "real_test": round(real_distance, 5),
             "protocol": f"mean pixel MSE (pixels in [0, 1]) between the edits "
-            f"of {where} and the model's reconstruction of the digit: how "
+            f"of {where} and the model's reconstruction of the image: how "
             "much the edit changed (the class change included); same_class: "
-            "the same for the edit to the digit's own class (a no-op asked "
-            "for); real_test: between each of those test digits and a random "
-            f"test digit of each other class (seed {seed})",
+            "the same for the edit to the image's own class (a no-op asked "
+            "for); real_test: between each of those test images and a random "
+            f"test image of each other class (seed {seed})",
         },
     }
 
@@ -132,9 +132,9 @@ def reconstruction_measures(model, judge_name, x_test, y_test) -> dict:
             "value": round(float(_mse(reconstructions, x_test).mean()), 5),
             "judged_as_digit": round(float(kept.mean()), 4),
             "protocol": f"mean squared error of `reconstruct` on the "
-            f"{len(x_test):,} MNIST test digits, pixels in [0, 1]; "
+            f"{len(x_test):,} real test images, pixels in [0, 1]; "
             f"judged_as_digit: share of the reconstructions '{judge_name}' "
-            "classifies as the test digit's label",
+            "classifies as the test image's label",
         }
     }
 

@@ -1,8 +1,9 @@
-"""The GAN family's measurements on MNIST, shared by its recipes.
+"""The class-conditional measurements (MNIST, CIFAR-10), shared by the recipes.
 
 Each function returns metadata metrics: `{"value": ..., "protocol": ...}`
-or a dict of them. The judge is the independent `mnist_classifier` preset;
-the real reference is MNIST's test split.
+or a dict of them. The judge is the dataset's independent classifier preset
+(`mnist_classifier`, `cifar10_classifier`); the real reference is the
+recipe's report split (MNIST's test digits, CIFAR-10's held-out images).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def is_conditional(model) -> bool:
 
 
 def class_samples(model, per_class: int, seed: int):
-    """`(images, asked class ids)`: `per_class` samples asked for each digit
+    """`(images, asked class ids)`: `per_class` samples asked for each class
     of a conditional model, class by class."""
     num_classes = len(model.attribute_names)
     labels = np.repeat(np.arange(num_classes), per_class)
@@ -42,7 +43,7 @@ def unconditional_samples(model, count: int, seed: int):
 
 def judge_measures(model, judge_name, x_test, y_test, num_samples, seed) -> dict:
     """Confident share, classes covered, and (conditional models) the share
-    classified as asked, with the real test digits' values beside them."""
+    classified as asked, with the real test images' values beside them."""
     judge = keras_latent.from_preset(judge_name)
     real_p = judge.predict_proba(x_test)
     samples = unconditional_samples(model, num_samples, seed)
@@ -55,7 +56,7 @@ def judge_measures(model, judge_name, x_test, y_test, num_samples, seed) -> dict
             "protocol": f"share of {num_samples} samples (seed {seed}; labels "
             "drawn from the training marginals for conditional models) that "
             f"'{judge_name}' assigns to one class with p > {CONFIDENCE}; "
-            f"real_test: the {len(x_test):,} MNIST test digits",
+            f"real_test: the {len(x_test):,} real test images",
         },
         "classes_covered": {
             "value": int(len(covered)),
@@ -74,19 +75,19 @@ def judge_measures(model, judge_name, x_test, y_test, num_samples, seed) -> dict
                 for k, name in enumerate(model.attribute_names)
             },
             "real_test": round(float((real_p.argmax(-1) == y_test).mean()), 4),
-            "protocol": f"share of {per_class} samples per asked digit (seed "
-            f"{seed}) that '{judge_name}' classifies as the digit asked for; "
-            "real_test: its accuracy on the test digits",
+            "protocol": f"share of {per_class} samples per asked class (seed "
+            f"{seed}) that '{judge_name}' classifies as the class asked for; "
+            "real_test: its accuracy on the real test images",
         }
     return results
 
 
 def diversity(model, judge_name, x_test, y_test, per_class, seed) -> dict:
     """AC-GAN's per-class diversity: mean MS-SSIM of random same-class pairs
-    of samples and of real test digits (lower = more diverse)."""
+    of samples and of real test images (lower = more diverse)."""
     if is_conditional(model):
         images, labels = class_samples(model, per_class, seed)
-        classes_from = "the digit asked for"
+        classes_from = "the class asked for"
     else:
         images = unconditional_samples(model, 10 * per_class, seed)
         judge = keras_latent.from_preset(judge_name)
@@ -101,15 +102,15 @@ def diversity(model, judge_name, x_test, y_test, per_class, seed) -> dict:
         "real_test": {str(k): round(float(v), 4) for k, v in sorted(real.items())},
         "less_diverse_than_real": less,
         "protocol": f"classes (of {len(real)}) whose samples are at least as "
-        f"diverse as the real test digits: mean MS-SSIM of {DIVERSITY_PAIRS} "
+        f"diverse as the real test images: mean MS-SSIM of {DIVERSITY_PAIRS} "
         f"random same-class pairs (seed {seed}) among {per_class} samples per "
-        f"class (classes: {classes_from}) vs the test digits of that class",
+        f"class (classes: {classes_from}) vs the real test images of that class",
     }
 
 
 def feature_scores(model, judge_name, x_test, y_test, num_samples, seed) -> dict:
     """FID, KID and IS on the judge's features (`keras_latent.evaluate`)
-    against the real test digits."""
+    against the real test images."""
     report = keras_latent.evaluation.evaluate(
         model,
         metrics=("fid", "kid", "is"),
@@ -123,7 +124,7 @@ def feature_scores(model, judge_name, x_test, y_test, num_samples, seed) -> dict
     features = protocol["feature_network"]
     common = (
         f"keras_latent.evaluate, {protocol['num_fake']} samples vs "
-        f"{protocol['num_real']} MNIST test digits, features: "
+        f"{protocol['num_real']} real test images, features: "
         f"{features if isinstance(features, str) else features.get('name', features)}"
     )
     return {

@@ -114,9 +114,19 @@ def define_training_flags(
     return flags.FLAGS
 
 
-def define_sanity_figure_flags(judge: str) -> None:
-    """Defines `--judge` and `--num_samples` of the sanity figure."""
-    flags.DEFINE_string("judge", judge, "Classifier preset for the sanity figure.")
+def define_sanity_figure_flags(judge: str | None) -> None:
+    """Defines `--judge` and `--num_samples` of the sanity figure.
+
+    Args:
+        judge: the default classifier preset, or `None` for a recipe that
+            picks its `--dataset`'s judge (`labelled_images().judge`).
+    """
+    flags.DEFINE_string(
+        "judge",
+        judge,
+        "Classifier preset for the sanity figure"
+        + (" (default: the dataset's)." if judge is None else "."),
+    )
     flags.DEFINE_integer("num_samples", 10000, "Samples judged for the sanity figure.")
 
 

@@ -15,12 +15,11 @@ import shutil
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import labelled_datasets  # noqa: E402  (recipes/ is on sys.path)
 import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
 
 import keras_latent  # noqa: E402
-from keras_latent import datasets  # noqa: E402
 from keras_latent.models import ImageClassifier  # noqa: E402
 from keras_latent.utils.files import atomic_write_text  # noqa: E402
 
@@ -28,19 +27,6 @@ FLAGS = publishing.define_training_flags(
     "cifar10_classifier", "cifar10_subset/", epochs=30, batch_size=64, terse=True
 )
 flags.DEFINE_integer("held_out_per_class", 50, "Last images of each class held out.")
-
-CLASS_NAMES = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
 
 
 def resume(model):
@@ -85,10 +71,12 @@ def save_checkpoint(model, epochs_done, elapsed_s):
 def main(argv):
     del argv
     keras.utils.set_random_seed(FLAGS.seed)
-    x_train, y_train, x_val, y_val = load_split()
+    x_train, y_train, x_val, y_val = labelled_datasets.cifar10_split(
+        FLAGS.held_out_per_class
+    )
     model = ImageClassifier(
         image_shape=(32, 32, 3),
-        class_names=CLASS_NAMES,
+        class_names=labelled_datasets.CIFAR10_CLASS_NAMES,
         filters=(32, 64, 128),
         dense_units=256,
         dropout=0.5,
@@ -157,16 +145,6 @@ compare models inside the zoo only; they are not comparable to published
 CIFAR-10 FID or IS.
 """
     publishing.publish(model, metadata, "cifar10_classifier", body)
-
-
-def load_split():
-    """`(x_train, y_train, x_val, y_val)`: the last images of each class held out."""
-    x, y = datasets.cifar10_arrays("train", data_dir=FLAGS.data_dir)
-    x = x.astype("float32") / 255.0
-    held_out = np.zeros(len(y), bool)
-    for k in range(10):
-        held_out[np.flatnonzero(y == k)[-FLAGS.held_out_per_class :]] = True
-    return x[~held_out], y[~held_out], x[held_out], y[held_out]
 
 
 if __name__ == "__main__":

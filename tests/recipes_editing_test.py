@@ -1,5 +1,5 @@
-"""Smoke tests of the attribute-editing recipe, `train_mnist_conditional_vae.py`,
-run as a script on tiny stand-in MNIST data."""
+"""Smoke tests of the class-editing recipe, `train_mnist_conditional_vae.py`,
+run as a script on tiny stand-in MNIST and CIFAR-10 data."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 
 import keras_latent
 from keras_latent.models import CVAE, CVAEGAN, LabelRelevantIrrelevantVAE
-from tests.packed_data import write_mnist
+from tests.packed_data import write_cifar10, write_mnist
 from tests.recipe_runner import SMOKE_MARKS, recipe_environment, run_recipe
 from tests.recipes_mnist_test import check_images, check_published
 
@@ -20,6 +20,7 @@ pytestmark = SMOKE_MARKS
 RECIPE = "train_mnist_conditional_vae"
 CLASSES = {"lrlivae": LabelRelevantIrrelevantVAE, "cvae": CVAE, "cvaegan": CVAEGAN}
 NUM_TEST = 128
+DIGITS = [str(d) for d in range(10)]
 TINY = [
     "--epochs=2",
     "--steps_per_epoch=2",
@@ -54,23 +55,22 @@ def check_share(record):
     assert 0.0 <= record["value"] <= 1.0 and record["protocol"]
 
 
-def check_measures(metrics):
+def check_measures(metrics, classes=DIGITS, num_test=NUM_TEST):
     for name in ("class_accuracy", "swap_accuracy", "judge_confident_share"):
         check_share(metrics[name])
         assert 0.0 <= metrics[name]["real_test"] <= 1.0, name
-    digits = [str(d) for d in range(10)]
-    assert sorted(metrics["class_accuracy"]["per_class"]) == digits
+    assert sorted(metrics["class_accuracy"]["per_class"]) == sorted(classes)
     swap = metrics["swap_accuracy"]
-    assert set(swap["per_class"]) <= set(digits)
+    assert set(swap["per_class"]) <= set(classes)
     assert 0.0 <= swap["still_source_share"] <= 1.0 - swap["value"] + 1e-6
-    assert "20 test digits" in swap["protocol"] and "180 edits" in swap["protocol"]
+    assert "20 test images" in swap["protocol"] and "180 edits" in swap["protocol"]
     identity = metrics["identity"]
     for key in ("value", "same_class", "real_test"):
         assert 0.0 <= identity[key] <= 1.0, key
     assert identity["protocol"]
     reconstruction = metrics["reconstruction_mse"]
     assert 0.0 <= reconstruction["value"] <= 1.0
-    assert f"{NUM_TEST:,} MNIST test digits" in reconstruction["protocol"]
+    assert f"{num_test:,} real test images" in reconstruction["protocol"]
     check_share({**reconstruction, "value": reconstruction["judged_as_digit"]})
     assert 0 <= metrics["diversity"]["value"] <= 10 and metrics["diversity"]["protocol"]
     assert 1 <= metrics["classes_covered"]["value"] <= 10
@@ -198,3 +198,42 @@ def test_zheng_sun_table_runs_each_recipe_once(recipe_env, data_dir, tmp_path):
     stamp = (tmp_path / "runs" / "cgan" / "metadata.json").stat().st_mtime_ns
     run_recipe("zheng_sun_table", *flags, env=recipe_env)
     assert (tmp_path / "runs" / "cgan" / "metadata.json").stat().st_mtime_ns == stamp
+
+
+def test_cifar10_label_split_vae(recipe_env, tmp_path):
+    """`--dataset cifar10`: 32×32 colour images, class names, CIFAR-10's judge,
+    the held-out split (the last 50 images of each class) for the measures."""
+    data_dir = write_cifar10(tmp_path / "data", num_train=800)
+    with np.load(data_dir / "cifar10_subset" / "cifar10_train_subset5k.npz") as z:
+        labels = z["y"]
+    output = tmp_path / "cifar10_lrlivae"
+    flags = [
+        "--dataset=cifar10",
+        "--data_dir",
+        data_dir,
+        "--output",
+        output,
+        "--backup_dir",
+        tmp_path / "backup",
+        "--model=lrlivae",
+        "--pixel_discriminator",
+        *TINY,
+    ]
+    run_recipe(RECIPE, *flags, env=recipe_env)
+    metadata = check_published(output, RECIPE, "cifar10_lrlivae", flags)
+    loaded = keras_latent.from_preset(output)
+    names = list(loaded.attribute_names)
+    assert names[3] == "cat" and len(names) == 10
+    check_measures(metadata["metrics"], classes=names, num_test=500)
+    assert "cifar10_classifier" in metadata["metrics"]["class_accuracy"]["protocol"]
+    assert "cifar10_subset" in metadata["data"]
+    assert f"({len(labels) - 500:,})" in metadata["split"]["train"]
+    # 32×32 tiles with 2-pixel borders, not upscaled.
+    check_figure(output / "samples.png", (10 * 34 + 2, 8 * 34 + 2))
+    check_figure(output / "swaps.png", (11 * 34 + 2, 8 * 34 + 2))
+    card = (output / "README.md").read_text()
+    assert '"cat"' in card and "(N, 32, 32, 3)" in card
+    assert "test digit" not in card and "per digit" not in card
+    assert loaded.image_shape == (32, 32, 3)
+    samples = loaded.generate({"ship": 1}, num_samples=3, seed=0)
+    assert samples.shape == (3, 32, 32, 3) and samples.dtype == np.float32
