@@ -1,17 +1,21 @@
-"""Trains an MNIST member of the GAN family and measures it with the judge.
+"""Trains a member of the GAN family on MNIST or CIFAR-10 and measures it.
 
     python recipes/train_mnist_gan.py --model gan --output zoo/mnist_dcgan
     python recipes/train_mnist_gan.py --model cgan --output zoo/mnist_cgan
     python recipes/train_mnist_gan.py --model acgan --output zoo/mnist_acgan
     python recipes/train_mnist_gan.py --model wgan_gp --output zoo/mnist_wgan_gp
+    python recipes/train_mnist_gan.py --dataset cifar10 --model cgan \
+        --output runs/cifar10_cgan
 
 `--loss` and the regulariser flags pick any member (the equal-budget table
 runs this recipe once per row). Resumes from `--backup_dir` if a run was
-interrupted. The measurements (`generator_measures.py`): the share of
-samples the independent MNIST judge is confident about, classes covered,
-for conditional models the share classified as the digit asked for, the
-per-class diversity against the real test digits, FID/KID/IS on the
-judge's features.
+interrupted. `--dataset cifar10` trains on CIFAR-10's 5,000-image subset
+minus the 500 images held out for reports (`labelled_datasets.py`). The
+measurements (`generator_measures.py`): the share of samples the dataset's
+independent judge (`mnist_classifier`, `cifar10_classifier`) is confident
+about, classes covered, for conditional models the share classified as the
+class asked for, the per-class diversity against the real test images,
+FID/KID/IS on the judge's features.
 """
 
 import os
@@ -19,6 +23,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
+import labelled_datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
@@ -37,12 +42,13 @@ TITLES = {
 }
 
 FLAGS = publishing.define_training_flags(
-    None, "mnist/mnist.npz", epochs=None, batch_size=64
+    None, "mnist/ or cifar10_subset/", epochs=None, batch_size=64
 )
+labelled_datasets.define_dataset_flag()
 flags.DEFINE_integer(
     "epochs", 20, "Epochs; an epoch is one pass of `steps_per_epoch` steps."
 )
-publishing.define_sanity_figure_flags(judge="mnist_classifier")
+publishing.define_sanity_figure_flags(judge=None)
 flags.DEFINE_enum("model", "gan", list(MODELS), "Which member of the family.")
 flags.DEFINE_enum(
     "loss", None, list(ADVERSARIAL_LOSSES), "Adversarial loss (default: the model's)."
@@ -69,9 +75,9 @@ flags.DEFINE_integer("diversity_per_class", 500, "Samples per class for diversit
 flags.DEFINE_string("title", None, "Card title (default: the preset's name).")
 
 
-def build_model():
+def build_model(data: labelled_datasets.LabelledImages):
     options = dict(
-        image_shape=(28, 28, 1),
+        image_shape=data.image_shape,
         latent_dim=FLAGS.latent_dim,
         generator_filters=[int(f) for f in FLAGS.generator_filters],
         critic_filters=[int(f) for f in FLAGS.critic_filters],
@@ -88,6 +94,8 @@ def build_model():
         options["critic_steps"] = FLAGS.critic_steps
     if FLAGS.loss is not None and FLAGS.model != "wgan_gp":
         options["loss"] = FLAGS.loss
+    if FLAGS.model in ("cgan", "acgan"):
+        options["attribute_names"] = data.class_names
     if FLAGS.model == "cgan":
         options["conditioning"] = FLAGS.conditioning
     if FLAGS.model == "acgan":
@@ -115,6 +123,7 @@ def measure(model, x_test, y_test) -> dict:
 
 def describe(model) -> str:
     config = model.get_config()
+    side = model.image_shape[0] // 2 ** len(model.generator_filters)
     regularisers = [
         f"{name}={config[name]}"
         for name in (
@@ -130,7 +139,8 @@ def describe(model) -> str:
     return (
         f"`{type(model).__name__}` with the `{model.loss_name}` loss"
         + (f" and {', '.join(regularisers)}" if regularisers else "")
-        + f"; generator channels {list(model.generator_filters)} (7×7 map up, "
+        + f"; generator channels {list(model.generator_filters)} ({side}×{side} "
+        "map up, "
         "BatchNorm, ReLU, tanh), critic channels "
         f"{list(model.critic_filters)} (stride-2 4×4 convolutions, LeakyReLU "
         f"0.2), {model.critic_steps} critic update(s) per generator update, "
@@ -143,8 +153,15 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     if FLAGS.backup_dir is None:
         FLAGS.backup_dir = f"runs/{os.path.basename(os.path.normpath(FLAGS.output))}"
-    x_train, y_train, x_test, y_test = publishing.mnist_floats()
-    model = build_model()
+    data = labelled_datasets.labelled_images(" for the judge's reference")
+    FLAGS.judge = FLAGS.judge or data.judge
+    x_train, y_train, x_test, y_test = (
+        data.x_train,
+        data.y_train,
+        data.x_test,
+        data.y_test,
+    )
+    model = build_model(data)
     model.compile()
     conditional = FLAGS.model in ("cgan", "acgan")
     if conditional:
@@ -162,9 +179,7 @@ def main(argv):
     steps = FLAGS.epochs * FLAGS.steps_per_epoch
     metadata = publishing.training_metadata(
         "train_mnist_gan",
-        **publishing.mnist_provenance(
-            len(x_train), len(x_test), " for the judge's reference"
-        ),
+        **data.provenance,
         steps=steps,
         critic_updates=steps * model.critic_steps,
         **run,
@@ -173,19 +188,23 @@ def main(argv):
         metrics=measure(model, x_test, y_test),
     )
     name = FLAGS.title or os.path.basename(os.path.normpath(FLAGS.output))
-    body = card_body(model, metadata["metrics"])
-    publishing.publish(model, metadata, name, body, samples=not conditional, scale=2)
+    body = card_body(model, data, metadata["metrics"])
+    scale = 2 if data.name == "mnist" else 1
+    publishing.publish(
+        model, metadata, name, body, samples=not conditional, scale=scale
+    )
     if conditional:
-        # Eight rows, one column per digit asked for.
-        labels = np.tile(np.eye(10, dtype="float32"), (8, 1))
+        # Eight rows, one column per class asked for.
+        labels = np.tile(np.eye(len(data.class_names), dtype="float32"), (8, 1))
         grid = model.generate(labels, num_samples=len(labels), seed=FLAGS.seed)
-        publishing.save_grid(grid, "samples.png", scale=2)
+        publishing.save_grid(grid, "samples.png", scale=scale)
 
 
-def card_body(model, results) -> str:
+def card_body(model, data: labelled_datasets.LabelledImages, results) -> str:
     conditional = FLAGS.model in ("cgan", "acgan")
+    asked = "7" if data.name == "mnist" else "cat"
     usage = (
-        'gan.generate({"7": 1}, num_samples=16, seed=0)'
+        f'gan.generate({{"{asked}": 1}}, num_samples=16, seed=0)'
         if conditional
         else "gan.generate(16, seed=0)"
     )
@@ -194,23 +213,24 @@ def card_body(model, results) -> str:
         "",
         "```python",
         f'gan = keras_latent.from_preset("{os.path.basename(FLAGS.output)}")',
-        f"digits = {usage}",
+        f"{data.item}s = {usage}",
         "```",
         "",
         "![samples](samples.png)"
-        + (" (one column per digit asked for)" if conditional else ""),
+        + (" (one column per class asked for)" if conditional else ""),
         "",
-        "| measure | samples | real test digits |",
+        f"| measure | samples | real test {data.item}s |",
         "|---|---|---|",
     ]
+    classes = len(data.class_names)
     for key in ("judge_confident_share", "class_accuracy", "inception_score"):
         if key in results:
             record = results[key]
             lines.append(f"| {key} | {record['value']} | {record['real_test']} |")
     lines += [
-        f"| classes_covered | {results['classes_covered']['value']} | 10 |",
+        f"| classes_covered | {results['classes_covered']['value']} | {classes} |",
         f"| classes at least as diverse as real | {results['diversity']['value']} "
-        "| 10 |",
+        f"| {classes} |",
         f"| FID (judge features) | {results['fid']['value']} | 0 |",
         f"| KID (judge features) | {results['kid']['value']} | 0 |",
     ]

@@ -1,29 +1,41 @@
-"""Zheng & Sun (2019)'s comparison on MNIST: class-conditional samples of the
-label-relevant/irrelevant VAE against cVAE-GAN, CVAE and CGAN.
+"""Zheng & Sun (2019)'s comparison on MNIST and CIFAR-10: class-conditional
+samples of the label-relevant/irrelevant VAE against cVAE-GAN, CVAE and CGAN.
 
     python recipes/zheng_sun_table.py --output docs/experiments/zheng_sun_mnist
+    python recipes/zheng_sun_table.py --dataset cifar10 \
+        --vae_flag=--filters=32,64,128 --gan_flag=--generator_filters=128,64,32 \
+        --gan_flag=--critic_filters=32,64,128
 
 Trains each row with its recipe (`train_mnist_conditional_vae.py` for the
 autoencoders, `train_mnist_gan.py` for CGAN) for the same steps and batch
-size, and measures them alike with the independent `mnist_classifier` judge
-(`generator_measures.py`): its Inception Score, the intra-class diversity
-of Zheng & Sun (mean MS-SSIM of random same-class pairs of samples, lower is
+size on `--dataset` (MNIST's 60,000 train digits, or CIFAR-10's subset
+minus its 500 held-out images), and measures them alike with the dataset's
+independent judge (`mnist_classifier`, `cifar10_classifier`;
+`generator_measures.py`): its Inception Score, the intra-class diversity of
+Zheng & Sun (mean MS-SSIM of random same-class pairs of samples, lower is
 more diverse; the classes whose samples are at least as diverse as the real
-test digits), the share of samples read as the digit asked for, and FID on
+test images), the share of samples read as the class asked for, and FID on
 the judge's features. Each row's preset and run are kept under `--runs_dir`
 (a rerun resumes or skips the finished rows); the table (`table.md`,
-`table.json`) and each row's sample grid go to `--output`. The CIFAR-10
-half of the paper's comparison needs a CIFAR-10 path in the editing recipe.
+`table.json`) and each row's sample grid go to `--output`.
 """
 
+import labelled_datasets  # recipes/ is on sys.path when run as a script
 import numpy as np
-import table_runs  # recipes/ is on sys.path when run as a script
+import table_runs
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("output", "docs/experiments/zheng_sun_mnist", "Table folder.")
-flags.DEFINE_string("runs_dir", "runs/zheng_sun_mnist", "Each row's preset and run.")
-flags.DEFINE_string("data_dir", None, "Folder with mnist/mnist.npz (default: auto).")
+labelled_datasets.define_dataset_flag()
+flags.DEFINE_string(
+    "output", None, "Table folder (default: docs/experiments/zheng_sun_<dataset>)."
+)
+flags.DEFINE_string(
+    "runs_dir", None, "Each row's preset and run (default: runs/zheng_sun_<dataset>)."
+)
+flags.DEFINE_string(
+    "data_dir", None, "Folder with mnist/ or cifar10_subset/ (default: auto)."
+)
 flags.DEFINE_integer("epochs", 10, "Epochs of `steps_per_epoch` steps.")
 flags.DEFINE_integer("steps_per_epoch", 500, "Training steps per epoch.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
@@ -58,6 +70,7 @@ def run_row(name: str) -> dict:
     label, recipe, row_flags = ROWS[name]
     flags = [
         *row_flags,
+        f"--dataset={FLAGS.dataset}",
         f"--epochs={FLAGS.epochs}",
         f"--steps_per_epoch={FLAGS.steps_per_epoch}",
         f"--batch_size={FLAGS.batch_size}",
@@ -115,17 +128,23 @@ def table(records: dict, image_folder: str = "") -> str:
     first = row_measures(next(iter(records.values())))
     real_is = table_runs.number(first["inception_score_real"], ".2f")
     real_ms_ssim = table_runs.number(first["ms_ssim_real"], ".3f")
-    lines.append(f"| real test digits | {real_is} | {real_ms_ssim} | 10 | | 0 | |")
+    real = "real test digits" if FLAGS.dataset == "mnist" else "real held-out images"
+    metrics = next(iter(records.values()))["metrics"]
+    classes = len(metrics["class_accuracy"]["per_class"])
+    lines.append(f"| {real} | {real_is} | {real_ms_ssim} | {classes} | | 0 | |")
     return "\n".join(lines)
 
 
 def main(argv):
     del argv
+    FLAGS.output = FLAGS.output or f"docs/experiments/zheng_sun_{FLAGS.dataset}"
+    FLAGS.runs_dir = FLAGS.runs_dir or f"runs/zheng_sun_{FLAGS.dataset}"
     names = table_runs.check_rows(FLAGS.rows, ROWS)
     records = {name: run_row(name) for name in names}
     first = next(iter(records.values()))
     summary = {
         "command": table_runs.command("zheng_sun_table"),
+        "dataset": FLAGS.dataset,
         "steps": first["steps"],
         "batch_size": first["batch_size"],
         "protocols": {

@@ -163,9 +163,13 @@ def test_time_budget_is_recorded(recipe_env, data_dir, tmp_path):
     assert "epochs: 1," in (output / "README.md").read_text()
 
 
-def test_zheng_sun_table_runs_each_recipe_once(recipe_env, data_dir, tmp_path):
+def test_zheng_sun_table_runs_each_recipe_once(recipe_env, tmp_path):
+    """The table on CIFAR-10: both recipes train on its split, judged by
+    `cifar10_classifier`; a rerun trains nothing."""
+    data_dir = write_cifar10(tmp_path / "data", num_train=800)
     output = tmp_path / "table"
     flags = [
+        "--dataset=cifar10",
         f"--output={output}",
         f"--runs_dir={tmp_path / 'runs'}",
         f"--data_dir={data_dir}",
@@ -183,17 +187,23 @@ def test_zheng_sun_table_runs_each_recipe_once(recipe_env, data_dir, tmp_path):
     ]
     run_recipe("zheng_sun_table", *flags, env=recipe_env)
     summary = json.loads((output / "table.json").read_text())
-    assert list(summary["rows"]) == ["cvae", "cgan"]
+    assert list(summary["rows"]) == ["cvae", "cgan"] and summary["dataset"] == "cifar10"
     assert summary["rows"]["cgan"]["recipe"] == "recipes/train_mnist_gan.py"
+    assert "cifar10_classifier" in summary["protocols"]["class_accuracy"]
     for row in summary["rows"].values():
         assert row["steps"] == 2
         measures = row["measures"]
         assert measures["inception_score"] >= 1.0 - 1e-6
         assert 0 <= measures["classes_as_diverse_as_real"] <= 10
         assert 0.0 <= measures["class_accuracy"] <= 1.0
+    cgan = keras_latent.from_preset(tmp_path / "runs" / "cgan")
+    assert cgan.image_shape == (32, 32, 3) and "truck" in cgan.attribute_names
+    card = (tmp_path / "runs" / "cgan" / "README.md").read_text()
+    assert '"cat"' in card and "real test images" in card
     table = (output / "table.md").read_text().splitlines()
-    # Header, rule, two rows and the real digits' reference row.
-    assert len(table) == 5 and "CGAN" in table[3] and "real test" in table[4]
+    # Header, rule, two rows and the real images' reference row.
+    assert len(table) == 5 and "CGAN" in table[3]
+    assert "real held-out images" in table[4] and "| 10 |" in table[4]
     assert all((output / f"{row}.png").is_file() for row in ("cvae", "cgan"))
     stamp = (tmp_path / "runs" / "cgan" / "metadata.json").stat().st_mtime_ns
     run_recipe("zheng_sun_table", *flags, env=recipe_env)
