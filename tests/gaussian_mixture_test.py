@@ -333,3 +333,45 @@ def test_min_variance_floors_the_variances_and_bounds_the_likelihood():
     assert GaussianMixture.from_config(layer.get_config()).min_variance == 0.25
     with pytest.raises(ValueError, match="min_variance"):
         GaussianMixture(num_classes=2, min_variance=-1.0)
+
+
+def test_unlabelled_mixture_likelihood_matches_numpy():
+    z, _, means, variances = problem()
+    d = np_distances(z, means, variances)
+    # −log Σ_k (1/K) exp(−d_k), by the definition, in float64.
+    expected = np.mean(-np.log(np.exp(-d).mean(axis=1)))
+    value = losses.unlabelled_likelihood_loss(z, means, variances)
+    np.testing.assert_allclose(to_numpy(value), expected, rtol=1e-5)
+
+
+def test_unlabelled_mixture_likelihood_is_the_class_term_near_one_class():
+    _, _, means, variances = problem()
+    # Means far apart: a code at a class mean belongs to that class alone,
+    # and the mixture term is its class's d_y plus log K.
+    means = means * 50.0
+    z = means[[1, 2, 0]]
+    d = np_distances(z, means, variances)
+    expected = np.mean(d[np.arange(3), [1, 2, 0]]) + np.log(3)
+    value = losses.unlabelled_likelihood_loss(z, means, variances, prior="mixture")
+    np.testing.assert_allclose(to_numpy(value), expected, rtol=1e-5)
+
+
+def test_unlabelled_ambiguous_likelihood_uses_the_mixture_moments():
+    z, _, means, variances = problem()
+    # The mixture's overall mean and variance, from the law of total variance.
+    mean = means.mean(axis=0, dtype="float64")
+    variance = variances.mean(axis=0, dtype="float64") + means.astype("float64").var(
+        axis=0
+    )
+    expected = np.mean(np_distances(z, mean[None], variance[None]))
+    value = losses.unlabelled_likelihood_loss(z, means, variances, prior="ambiguous")
+    np.testing.assert_allclose(to_numpy(value), expected, rtol=1e-4)
+    # It differs from the mixture's own density.
+    mixture = losses.unlabelled_likelihood_loss(z, means, variances)
+    assert not np.isclose(to_numpy(value), to_numpy(mixture))
+
+
+def test_unlabelled_likelihood_rejects_an_unknown_prior_naming_the_choices():
+    z, _, means, variances = problem()
+    with pytest.raises(ValueError, match="`prior`.*'mixture', 'ambiguous'"):
+        losses.unlabelled_likelihood_loss(z, means, variances, prior="uniform")

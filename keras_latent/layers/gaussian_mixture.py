@@ -143,6 +143,61 @@ def gaussian_mixture_loss(
     }
 
 
+# How a code whose class is unknown is scored (Zheng & Sun 2019, §3.6).
+UNLABELLED_PRIORS = ("mixture", "ambiguous")
+
+
+def unlabelled_likelihood_loss(z, means, variances, prior: str = "mixture"):
+    """The likelihood term of codes whose class is unknown, batch-averaged.
+
+    The semi-supervised counterpart of `L_lkd = d_y(z)` (Zheng & Sun 2019,
+    §3.6), for an image without a label:
+
+    - `"mixture"` (its class is one of the K): the code's negative
+      log-density under the whole mixture with equal priors,
+      `−log Σ_k (1/K) exp(−d_k(z))`, which is `d_y(z)` when one class
+      dominates;
+    - `"ambiguous"` (its class may be none of the K): `d(z)` under the one
+      "ambiguous" Gaussian with the mixture's overall mean and variance,
+      `μ̄ = (1/K) Σ_k μ_k` and `σ̄² = (1/K) Σ_k (σ²_k + μ_k²) − μ̄²`.
+
+    Both leave out the constant `(D/2) log 2π`, as `d_k` does.
+
+    Args:
+        z: tensor `(batch, D)` of codes.
+        means: tensor `(K, D)`, the class means `μ_k`.
+        variances: tensor `(K, D)` of positive diagonal variances `σ²_k`.
+        prior: `"mixture"` or `"ambiguous"`. Defaults to `"mixture"`.
+
+    Returns:
+        A scalar tensor, the mean over the batch.
+
+    Example:
+
+    ```python
+    term = unlabelled_likelihood_loss(z, layer.means, layer.variances)
+    ```
+    """
+    if prior not in UNLABELLED_PRIORS:
+        raise ValueError(
+            f"`prior` must be one of {UNLABELLED_PRIORS}. Received: {prior!r}"
+        )
+    if prior == "mixture":
+        distances = gaussian_mixture_distances(z, means, variances)
+        num_classes = ops.cast(ops.shape(distances)[-1], distances.dtype)
+        per_code = ops.log(num_classes) - ops.logsumexp(-distances, axis=-1)
+        return ops.mean(per_code)
+    z = ops.convert_to_tensor(z)
+    means = ops.cast(means, z.dtype)
+    variances = ops.cast(variances, z.dtype)
+    _check_shapes(z, means, variances)
+    mean = ops.mean(means, axis=0, keepdims=True)
+    # The mixture's total variance: within-class plus between-class.
+    variance = ops.mean(variances + ops.square(means), axis=0, keepdims=True)
+    variance = variance - ops.square(mean)
+    return ops.mean(gaussian_mixture_distances(z, mean, variance)[:, 0])
+
+
 def _check_shapes(z, means, variances) -> None:
     if len(z.shape) != 2 or len(means.shape) != 2:
         raise ValueError(

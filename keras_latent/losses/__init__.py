@@ -30,6 +30,7 @@ from keras_latent.losses.gaussian_mixture import (
     gaussian_mixture_distances,
     gaussian_mixture_logits,
     gaussian_mixture_loss,
+    unlabelled_likelihood_loss,
 )
 from keras_latent.losses.latent import latent_distance
 from keras_latent.losses.penalties import gradient_penalty, r1_penalty
@@ -57,6 +58,7 @@ __all__ = [
     "gaussian_mixture_logits",
     "gaussian_mixture_loss",
     "gaussian_reconstruction",
+    "unlabelled_likelihood_loss",
     "gradient_penalty",
     "latent_distance",
     "sigmoid_cross_entropy",

@@ -13,7 +13,12 @@ equal priors `1/K`:
 - `gaussian_mixture_logits(z, μ, σ²)`: `−d_k(z)`, whose argmax predicts the
   class;
 - `gaussian_mixture_loss(z, y, μ, σ², margin=0.0, likelihood_weight=0.1)`:
-  the dict `{"loss", "classification", "likelihood"}`.
+  the dict `{"loss", "classification", "likelihood"}`;
+- `unlabelled_likelihood_loss(z, μ, σ², prior="mixture")`: the likelihood
+  term of codes without a label, under the whole mixture
+  (`−log Σ_k (1/K) exp(−d_k)`) or under one "ambiguous" Gaussian with the
+  mixture's overall mean and variance (`prior="ambiguous"`), for the
+  semi-supervised fine-tuning of Zheng & Sun (2019).
 
 The defaults `α = 0`, `λ_lkd = 0.1` are those of the label-relevant/irrelevant
 VAE of Zheng & Sun (2019); the GM-loss paper uses `α = 0.1`, `λ_lkd = 0.01`.
@@ -27,10 +32,12 @@ from keras_latent.layers.gaussian_mixture import (
     gaussian_mixture_distances,
     gaussian_mixture_logits,
     gaussian_mixture_loss,
+    unlabelled_likelihood_loss,
 )
 
 __all__ = [
     "gaussian_mixture_distances",
     "gaussian_mixture_logits",
     "gaussian_mixture_loss",
+    "unlabelled_likelihood_loss",
 ]

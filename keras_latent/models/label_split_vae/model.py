@@ -14,6 +14,7 @@ from keras_latent.models.gan.conditional import DIGITS
 from keras_latent.models.label_split_vae import networks
 from keras_latent.models.label_split_vae.inference import InferenceMixin
 from keras_latent.models.label_split_vae.pixel_gan import PixelDiscriminatorMixin
+from keras_latent.models.label_split_vae.semi_supervised import SemiSupervisedMixin
 from keras_latent.models.vae.vae import ARCHITECTURES  # built from the same stacks
 from keras_latent.presets import PresetMixin
 from keras_latent.trainer import MultiPlayerModel, Phase
@@ -61,6 +62,7 @@ def _image_shape(image_shape) -> tuple:
 class LabelRelevantIrrelevantVAE(
     InferenceMixin,
     PixelDiscriminatorMixin,
+    SemiSupervisedMixin,
     LabelsMixin,
     PresetMixin,
     ChecksFitImages,
@@ -129,6 +131,13 @@ class LabelRelevantIrrelevantVAE(
     `inpaint` (see `docs/models.md`, "The label-relevant/irrelevant VAE").
     Calling the model (`model(images)`, what `predict` runs) returns the
     reconstructions D(E_s(x), μ(x)) as backend tensors.
+
+    **Semi-supervised fine-tuning.** `fine_tune_unlabelled(images,
+    prior="mixture")` then trains E_s, E_u and D on images without labels
+    (Zheng & Sun, §3.6): `w_rec · L_rec + β · KL + λ_lkd · L_lkd^u`, with
+    z_s's likelihood under the learnt mixture or, with
+    `prior="ambiguous"`, under one Gaussian with its overall mean and
+    variance (images of new classes); `semi_supervised.py`.
 
     Args:
         image_shape: tuple `(height, width, channels)`. Defaults to
@@ -306,6 +315,8 @@ class LabelRelevantIrrelevantVAE(
     # -- the players and their phases --------------------------------------------------
 
     def players(self) -> dict:
+        if self._unlabelled_prior is not None:
+            return self._fine_tuning_players()
         relevant = self.relevant_encoder.trainable_variables
         players = {
             "gaussian_mixture": relevant + self.mixture.trainable_variables,
@@ -333,6 +344,8 @@ class LabelRelevantIrrelevantVAE(
         return optimizers
 
     def build_phases(self) -> list[Phase]:
+        if self._unlabelled_prior is not None:
+            return self._fine_tuning_phases()
         return [
             Phase(
                 "gm",
