@@ -192,6 +192,11 @@ def main(argv):
     publishing.save_grid(swap_grid(model, x_test), "swaps.png", scale=scale)
 
 
+def article(noun: str) -> str:
+    """`noun` with its indefinite article: "a digit", "an image"."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def describe(model, data: labelled_datasets.LabelledImages) -> str:
     """What the model is, from its class docstring and its config."""
     summary = " ".join(type(model).__doc__.split("\n\n")[0].split())
@@ -214,14 +219,14 @@ def describe(model, data: labelled_datasets.LabelledImages) -> str:
                 if model.pixel_discriminator
                 else ""
             )
-            + f". `transform` keeps {data.item}'s z_u and puts in the asked "
+            + f". `transform` keeps {article(data.item)}'s z_u and puts in the asked "
             f"{kind}'s mean μ_k; samples draw z_s ~ N(μ_k, σ²_k), z_u ~ N(0, I)."
         )
     return (
         f"`{type(model).__name__}`: {summary} A {model.latent_dim}-d z; "
         f"encoder of stride-2 convolutions with channels {channels} and a "
         f"label head, mirrored decoder on [z, one-hot {kind}]. `transform` "
-        f"decodes {data.item}'s posterior mean μ(x) with the asked {kind}'s "
+        f"decodes {article(data.item)}'s posterior mean μ(x) with the asked {kind}'s "
         "label; samples decode z ~ N(0, I) with the asked label."
     )
 

@@ -31,7 +31,7 @@ GAN_SUMMARIES = {
     "inception_score": None,
     # The editing models' measures (recipes/editing_measures.py and
     # recipes/train_celeba_ifcvaegan.py).
-    "swap_accuracy": "edits to another digit read as it {value:.1%}",
+    "swap_accuracy": "edits to another class read as it {value:.1%}",
     "identity": None,
     "identity_mse": "identity MSE of edits {value}",
     "reconstruction_mse": "reconstruction MSE {value}",
