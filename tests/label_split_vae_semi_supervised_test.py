@@ -34,8 +34,10 @@ def trained_model(**kwargs):
     return model
 
 
-@pytest.mark.parametrize("prior", ["mixture", "ambiguous"])
-def test_fine_tuning_moves_only_the_encoders_and_decoder(prior):
+def test_fine_tuning_moves_only_the_encoders_and_decoder():
+    # The prior changes only the loss (checked below against a hand
+    # computation); one fit covers what moves.
+    prior = "ambiguous"
     model = trained_model(pixel_discriminator=True, discriminator_filters=(4, 4))
     names = (*NETWORKS, "discriminator", "label_projection")
     groups = {n: getattr(model, n).trainable_variables for n in names}
