@@ -38,6 +38,8 @@ import numpy as np  # noqa: E402
 import publishing  # noqa: E402  (recipes/ is on sys.path when run as a script)
 from absl import app, flags  # noqa: E402
 from editing_measures import (  # noqa: E402
+    GRID_DIGITS,
+    pick_test_digits,
     reconstruction_measures,
     swap_grid,
     swap_measures,
@@ -189,7 +191,9 @@ def main(argv):
     samples = model.generate(labels, num_samples=len(labels), seed=FLAGS.seed)
     scale = 2 if data.name == "mnist" else 1
     publishing.save_grid(samples, "samples.png", scale=scale)
-    publishing.save_grid(swap_grid(model, x_test), "swaps.png", scale=scale)
+    # Test images drawn at random: CIFAR-10's held-out split is in class order.
+    shown = pick_test_digits(x_test, y_test, GRID_DIGITS, FLAGS.seed)[0]
+    publishing.save_grid(swap_grid(model, shown), "swaps.png", scale=scale)
 
 
 def article(noun: str) -> str:
