@@ -54,6 +54,11 @@ class LabelledImages:
     provenance: dict
 
     @property
+    def arrays(self) -> tuple:
+        """`(x_train, y_train, x_test, y_test)`."""
+        return self.x_train, self.y_train, self.x_test, self.y_test
+
+    @property
     def image_shape(self) -> tuple:
         return tuple(self.x_train.shape[1:])
 

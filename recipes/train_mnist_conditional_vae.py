@@ -157,12 +157,7 @@ def main(argv):
         " for the measures and the judge's reference"
     )
     FLAGS.judge = FLAGS.judge or data.judge
-    x_train, y_train, x_test, y_test = (
-        data.x_train,
-        data.y_train,
-        data.x_test,
-        data.y_test,
-    )
+    x_train, y_train, x_test, y_test = data.arrays
     model = build_model(data)
     # `fit` on a dataset does not see the labels up front: the class
     # marginals `generate(attributes=None)` draws from are set here.

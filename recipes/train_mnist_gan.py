@@ -155,12 +155,7 @@ def main(argv):
         FLAGS.backup_dir = f"runs/{os.path.basename(os.path.normpath(FLAGS.output))}"
     data = labelled_datasets.labelled_images(" for the judge's reference")
     FLAGS.judge = FLAGS.judge or data.judge
-    x_train, y_train, x_test, y_test = (
-        data.x_train,
-        data.y_train,
-        data.x_test,
-        data.y_test,
-    )
+    x_train, y_train, x_test, y_test = data.arrays
     model = build_model(data)
     model.compile()
     conditional = FLAGS.model in ("cgan", "acgan")

@@ -482,14 +482,7 @@ class LabelRelevantIrrelevantVAE(
     def joint_loss(self, data, training: bool = True):
         """`w_rec · L_rec + β · KL + λ_lkd · L_lkd + w_adv · L_adv` (+ w_pix · L_G)."""
         images, labels = self._unpack(data)
-        z_s = self._relevant_code(images, training)
-        mean, std, z_u = self._irrelevant_code(images, training)
-        reconstructed = self._decode(z_s, z_u, training)
-        axes = tuple(range(1, len(images.shape)))
-        reconstruction = ops.mean(
-            ops.sum(ops.square(images - reconstructed), axis=axes)
-        )
-        kl = ops.mean(losses.gaussian_kl(mean, 2.0 * ops.log(std)))
+        z_s, z_u, reconstructed, reconstruction, kl = self._autoencode(images, training)
         # Only E_s is in this player: the GM means stay where the GM stage
         # put them, and C is left to its own phase.
         likelihood = self.mixture.loss(z_s, labels)["likelihood"]
@@ -512,6 +505,19 @@ class LabelRelevantIrrelevantVAE(
             logs["pixel_adversarial"] = term
             loss = loss + self.pixel_adversarial_weight * term
         return loss, logs
+
+    def _autoencode(self, images, training: bool):
+        """`(z_s, z_u, x̂, L_rec, KL)` of a batch: the pass the joint stage
+        and the unlabelled fine-tuning share."""
+        z_s = self._relevant_code(images, training)
+        mean, std, z_u = self._irrelevant_code(images, training)
+        reconstructed = self._decode(z_s, z_u, training)
+        axes = tuple(range(1, len(images.shape)))
+        reconstruction = ops.mean(
+            ops.sum(ops.square(images - reconstructed), axis=axes)
+        )
+        kl = ops.mean(losses.gaussian_kl(mean, 2.0 * ops.log(std)))
+        return z_s, z_u, reconstructed, reconstruction, kl
 
     def classifier_loss(self, data, training: bool = True):
         """L_C: C's cross-entropy for y from the detached z_u."""

@@ -147,14 +147,7 @@ class SemiSupervisedMixin:
         images = keras.utils.unpack_x_y_sample_weight(data)[0]
         validate_images(images, self.image_shape, argument="x")
         images = ops.cast(images, "float32")
-        z_s = self._relevant_code(images, training)
-        mean, std, z_u = self._irrelevant_code(images, training)
-        reconstructed = self._decode(z_s, z_u, training)
-        axes = tuple(range(1, len(images.shape)))
-        reconstruction = ops.mean(
-            ops.sum(ops.square(images - reconstructed), axis=axes)
-        )
-        kl = ops.mean(losses.gaussian_kl(mean, 2.0 * ops.log(std)))
+        z_s, _, _, reconstruction, kl = self._autoencode(images, training)
         likelihood = losses.unlabelled_likelihood_loss(
             z_s,
             self.mixture.means,
