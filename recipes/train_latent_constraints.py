@@ -84,9 +84,22 @@ flags.DEFINE_list(
     [],
     "Also train and report an actor-critic pair for each of these λ_dist values.",
 )
+flags.DEFINE_float(
+    "actor_posterior_fraction",
+    0.0,
+    "Share of the actor's training inputs drawn from q(z|x) (paired with other "
+    "labels) rather than p(z): it then learns edits as well as generation.",
+)
+flags.DEFINE_float(
+    "actor_attribute_weight",
+    0.0,
+    "Weight of the attribute critics' cross-entropy in the actor's loss.",
+)
 flags.DEFINE_float("learning_rate", 3e-4, "Adam learning rate of both players.")
 flags.DEFINE_integer("num_edits", 390, "Val faces edited for the edit figures.")
-flags.DEFINE_integer("num_optimize_edits", 100, "Val faces edited by optimisation.")
+flags.DEFINE_integer(
+    "num_optimize_edits", 100, "Val faces edited by optimisation (0 skips them)."
+)
 lc_steps.define_optimize_steps_flag()
 flags.DEFINE_enum(
     "weights_dtype",
@@ -166,8 +179,24 @@ def build_model(base, names, distance_weight):
         actor_units=[int(u) for u in FLAGS.actor_units],
         critic_steps=FLAGS.critic_steps,
         distance_weight=distance_weight,
+        actor_posterior_fraction=FLAGS.actor_posterior_fraction,
+        actor_attribute_weight=FLAGS.actor_attribute_weight,
         seed=FLAGS.seed,
     )
+
+
+def copy_attribute_critics(source, target) -> None:
+    """Gives `target` the trained attribute critics of `source`.
+
+    An ablation's actor with `--actor_attribute_weight` learns from them.
+    """
+    for spec, network in zip(
+        source.attribute_critic_specs, source.attribute_critic_networks
+    ):
+        target._add_attribute_critic(
+            spec["attribute_names"], spec["hidden_units"], spec["label_type"]
+        )
+        target.attribute_critic_networks[-1].set_weights(network.get_weights())
 
 
 def train(model, posteriors, y_train, backup_dir):
@@ -245,6 +274,7 @@ def table1_results(model, judge, data, posteriors):
     for index, weight in enumerate(float(w) for w in FLAGS.ablation_distance_weight):
         ablation = build_model(model.vae, data.names, weight)
         ablation.compute_statistics(posteriors, data.y_train)
+        copy_attribute_critics(model, ablation)
         suffix = "_ablation" if index == 0 else f"_ablation{index + 1}"
         train(ablation, posteriors, data.y_train, backup_dir() + suffix)
         results[f"lambda_dist={weight:g}"] = table1(ablation, judge, data.eval_labels)
@@ -290,12 +320,11 @@ def edit_reports(model, judge, data) -> dict:
     """Actor and optimisation edits of val faces (CelebA only, else `{}`)."""
     if FLAGS.dataset != "celeba":
         return {}
-    edits = {
-        "actor": edit_report(model, judge, data, "actor", FLAGS.num_edits),
-        "optimize": edit_report(
+    edits = {"actor": edit_report(model, judge, data, "actor", FLAGS.num_edits)}
+    if FLAGS.num_optimize_edits:
+        edits["optimize"] = edit_report(
             model, judge, data, "optimize", FLAGS.num_optimize_edits
-        ),
-    }
+        )
     print(edits)
     return edits
 

@@ -68,3 +68,18 @@ def test_bernoulli_reconstruction_matches_cross_entropy():
     expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(1)
     value = losses.bernoulli_reconstruction(x, logits)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(value), expected, rtol=1e-4)
+
+
+def test_input_gradients_returns_aux_from_the_same_pass():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]], "float32")
+    calls = []
+
+    def fn(t):
+        calls.append(1)
+        return ops.sum(t**2, axis=1), ops.sum(t, axis=1) > 1.0
+
+    values, grads, aux = input_gradients(fn, x, has_aux=True)
+    assert len(calls) == 1
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(values), (x**2).sum(1))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grads), 2 * x)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(aux), [False, True])

@@ -98,6 +98,21 @@ class LatentConstraints(
             samples rather than actor outputs. Defaults to `0.1`.
         mismatched_labels: bool. Whether real latents with shuffled labels
             are extra fakes. Defaults to `True`.
+        actor_posterior_fraction: float in [0, 1]. Share of the actor's
+            inputs, in training, that are posterior samples z ~ q(z|x) of
+            the batch's images paired with another example's labels, instead
+            of prior samples: the actor then also learns the edit
+            `transform(method="actor")` asks of it (move a real face's latent
+            to other attributes, λ_dist keeping it close). Its outputs are
+            the critic's fakes like the others. Defaults to `0.0` (prior
+            samples only, as in the paper's generation).
+        actor_attribute_weight: float >= 0. Weight of an extra actor loss,
+            the attribute critics' cross-entropy of G(z, y) against y (for
+            the conditioning attributes they judge): the actor is then also
+            pulled towards what the attribute critics read, not only what the
+            realism critic's label input enforces. Needs the attribute
+            critics trained first (`fit_attribute_critic`). Defaults to `0.0`
+            (the paper's actor loss).
         seed: int in [0, 2**31 - 1] or None. Seed of the model's noise.
             Defaults to `None`.
 
@@ -112,7 +127,13 @@ class LatentConstraints(
 
     opponent = "actor"
     critic_metrics = ("real_accuracy", "fake_accuracy", "gradient_penalty")
-    opponent_metrics = ("distance",)
+
+    @property
+    def opponent_metrics(self) -> tuple:
+        """The actor's logged values (the attribute loss only when it is on)."""
+        if self.actor_attribute_weight:
+            return ("distance", "attribute_loss")
+        return ("distance",)
 
     def __init__(
         self,
@@ -128,6 +149,8 @@ class LatentConstraints(
         distance_weight: float = 0.1,
         prior_fake_fraction: float = 0.1,
         mismatched_labels: bool = True,
+        actor_posterior_fraction: float = 0.0,
+        actor_attribute_weight: float = 0.0,
         seed: int | None = None,
         **kwargs,
     ):
@@ -145,11 +168,13 @@ class LatentConstraints(
         check_non_negative(gradient_penalty_weight, "gradient_penalty_weight")
         check_non_negative(distance_weight, "distance_weight")
         seed = validate_seed(seed)
-        if not 0.0 <= float(prior_fake_fraction) <= 1.0:
-            raise ValueError(
-                "`prior_fake_fraction` must be in [0, 1]. "
-                f"Received: {prior_fake_fraction!r}"
-            )
+        for name, fraction in (
+            ("prior_fake_fraction", prior_fake_fraction),
+            ("actor_posterior_fraction", actor_posterior_fraction),
+        ):
+            if not 0.0 <= float(fraction) <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1]. Received: {fraction!r}")
+        check_non_negative(actor_attribute_weight, "actor_attribute_weight")
         self.vae = vae
         self.vae.trainable = False
         self.latent_dim = vae.latent_dim
@@ -167,6 +192,8 @@ class LatentConstraints(
         self.distance_weight = float(distance_weight)
         self.prior_fake_fraction = float(prior_fake_fraction)
         self.mismatched_labels = bool(mismatched_labels)
+        self.actor_posterior_fraction = float(actor_posterior_fraction)
+        self.actor_attribute_weight = float(actor_attribute_weight)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -312,7 +339,8 @@ class LatentConstraints(
         z_real = self._posterior_sample(x)
         batch_size = ops.shape(z_real)[0]
         z_prior = self._prior(batch_size)
-        z_actor = ops.stop_gradient(self._apply_actor(z_prior, y, training=training))
+        z_in = self._actor_inputs(z_prior, z_real)
+        z_actor = ops.stop_gradient(self._apply_actor(z_in, y, training=training))
         from_prior = keras.random.uniform(
             (batch_size, 1), seed=self.seed_generator
         ) < ops.cast(self.prior_fake_fraction, "float32")
@@ -323,7 +351,7 @@ class LatentConstraints(
         fakes = [fake_logits]
         weights = [ops.ones_like(fake_logits)]
         if self.mismatched_labels:
-            y_other = keras.random.shuffle(y, axis=0, seed=self.seed_generator)
+            y_other = self._shuffled_rows(y)
             fakes.append(self._critic_logits(z_real, y_other, training=training))
             # A shuffle can hand an example labels equal to its own; those
             # pairs are real, so they must not count as fakes.
@@ -352,17 +380,78 @@ class LatentConstraints(
         }
         return loss, logs
 
+    def _shuffled_rows(self, x):
+        """The rows of `x` in a random order, each row kept whole.
+
+        `keras.random.shuffle(x, axis=0)` of a matrix shuffles every column
+        on its own on JAX (Keras 3.15), which would pair an example with a
+        mix of other examples' labels; a permutation of the indices does not.
+        """
+        order = keras.random.shuffle(
+            ops.arange(ops.shape(x)[0]), seed=self.seed_generator
+        )
+        return ops.take(x, order, axis=0)
+
+    def _actor_inputs(self, z_prior, z_posterior):
+        """The actor's training inputs: z ~ p(z), a share from q(z|x).
+
+        The posterior samples are shuffled across the batch, so each is paired
+        with another example's labels: an edit to other attributes.
+        """
+        if not self.actor_posterior_fraction:
+            return z_prior
+        batch_size = ops.shape(z_prior)[0]
+        shuffled = self._shuffled_rows(z_posterior)
+        from_posterior = keras.random.uniform(
+            (batch_size, 1), seed=self.seed_generator
+        ) < ops.cast(self.actor_posterior_fraction, "float32")
+        return ops.where(from_posterior, shuffled, z_prior)
+
     def actor_loss(self, data, training=True):
-        """−log D(G(z, y), y) + λ_dist·L_dist(G(z, y), z) for z ~ p(z)."""
-        _, y = self._unpack(data)
+        """−log D(G(z, y), y) + λ_dist·L_dist(G(z, y), z) for z ~ p(z).
+
+        With `actor_posterior_fraction`, a share of z comes from q(z|x); with
+        `actor_attribute_weight`, the attribute critics' cross-entropy of
+        G(z, y) against y is added.
+        """
+        x, y = self._unpack(data)
         batch_size = ops.shape(y)[0]
         z = self._prior(batch_size)
+        if self.actor_posterior_fraction:
+            z = self._actor_inputs(z, self._posterior_sample(x))
         z_new = self._apply_actor(z, y, training=training)
         logits = self._critic_logits(z_new, y, training=training)
         distance = ops.mean(latent_distance(z_new, z, self.latent_std))
         loss = ops.mean(losses.sigmoid_cross_entropy(logits, 1.0))
         loss = loss + self.distance_weight * distance
-        return loss, {"distance": distance}
+        logs = {"distance": distance}
+        if self.actor_attribute_weight:
+            attribute_loss = self._actor_attribute_loss(z_new, y)
+            loss = loss + self.actor_attribute_weight * attribute_loss
+            logs["attribute_loss"] = attribute_loss
+        return loss, logs
+
+    def _actor_attribute_loss(self, z_new, y):
+        """Mean cross-entropy of the attribute critics' reading of z' against y."""
+        y = ops.convert_to_tensor(y, "float32")
+        known = [n for n in self.attribute_names if n in self.known_attributes]
+        if not known:
+            raise ValueError(
+                "`actor_attribute_weight` needs attribute critics for the "
+                f"conditioning attributes {self.attribute_names}: train them "
+                "with `fit_attribute_critic` before `fit`."
+            )
+        if self.label_type == "categorical":
+            network, _, _ = self._critic_for(known[0])
+            log_p = ops.log_softmax(ops.cast(network(z_new), "float32"), axis=-1)
+            return -ops.mean(ops.sum(y * log_p, axis=-1))
+        terms = []
+        for name in known:
+            network, column, _ = self._critic_for(name)
+            logits = ops.cast(network(z_new), "float32")[:, column]
+            target = y[:, self.attribute_names.index(name)]
+            terms.append(ops.mean(losses.sigmoid_cross_entropy(logits, target)))
+        return ops.mean(ops.stack(terms))
 
     # -- statistics of the training set --------------------------------------------
 
@@ -505,6 +594,8 @@ class LatentConstraints(
                 "distance_weight": self.distance_weight,
                 "prior_fake_fraction": self.prior_fake_fraction,
                 "mismatched_labels": self.mismatched_labels,
+                "actor_posterior_fraction": self.actor_posterior_fraction,
+                "actor_attribute_weight": self.actor_attribute_weight,
                 "seed": self.seed,
             }
         )

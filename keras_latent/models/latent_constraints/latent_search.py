@@ -17,13 +17,12 @@ import functools
 import warnings
 from collections.abc import Callable, Sequence
 
-import keras
 import numpy as np
 from keras import ops
 
 from keras_latent import losses
 from keras_latent.losses import latent_distance
-from keras_latent.trainer import input_gradients
+from keras_latent.trainer import compiled_input_gradients, input_gradients
 from keras_latent.utils.inputs import validate_batch_size
 
 # Adam's ε. Keras adds it to sqrt(v) where the reference added it to
@@ -117,6 +116,9 @@ def optimize_latents(
                 steps,
                 learning_rate,
                 stop_early=constraint is None,
+                # A user's constraint is run eagerly: it may not be written to
+                # be traced (Python branches on values, NumPy calls).
+                compiled=constraint is None,
             )
         )
     return np.concatenate(out).astype("float32")
@@ -202,37 +204,45 @@ def _objective(
     return loss, passed
 
 
-def _adam_search(objective, z_start, steps, learning_rate, stop_early):
-    """Keras's Adam on one batch of z; examples that pass stop moving.
+def _adam_search(objective, z_start, steps, learning_rate, stop_early, compiled):
+    """Adam on one batch of z; examples that pass stop moving.
 
     Adam steps every row (its moments see every gradient, as the reference's
-    did) and the rows that passed get their previous value back.
+    did) and the rows that passed keep their previous value. The update is
+    Keras's `Adam` (β₁ = 0.9, β₂ = 0.999, ε added to sqrt(v)) in NumPy: the
+    latents are a few hundred numbers per example, and the objective's
+    gradient is one pass per step, compiled (`compiled_input_gradients`)
+    unless `compiled` is False.
     """
-    z = keras.Variable(np.asarray(z_start, "float32"), dtype="float32", name="z")
-    optimizer = keras.optimizers.Adam(
-        learning_rate, beta_1=0.9, beta_2=0.999, epsilon=ADAM_EPSILON
-    )
-    active = np.ones((len(z_start), 1), bool)
-    for step in range(steps):
-        current = ops.convert_to_numpy(z)
+    z = np.array(z_start, "float32")
+    m, v = np.zeros_like(z), np.zeros_like(z)
+    beta_1, beta_2 = 0.9, 0.999
+    if compiled:
+        gradient_pass = compiled_input_gradients(objective)
+    else:
+
+        def gradient_pass(t):
+            return input_gradients(objective, t, has_aux=True)
+
+    active = np.ones((len(z), 1), bool)
+    for step in range(1, steps + 1):
+        # One pass gives the gradient and whether each row already passes.
+        _, grad, passed = gradient_pass(ops.convert_to_tensor(z))
         if stop_early:
-            passed = ops.convert_to_numpy(objective(ops.convert_to_tensor(current))[1])
-            active &= ~passed[:, None]
+            active &= ~ops.convert_to_numpy(passed)[:, None]
             if not active.any():
                 break
-        _, grad = input_gradients(
-            lambda t: objective(t)[0], ops.convert_to_tensor(current)
-        )
-        # Detached from the graph the gradient was taken in (torch keeps one).
-        grad = ops.convert_to_numpy(grad)
+        grad = ops.convert_to_numpy(grad).astype("float32", copy=False)
         if not np.all(np.isfinite(grad)):
             raise ValueError(
                 "The optimisation of latents got a non-finite gradient (NaN "
-                f"or inf) at step {step + 1}: the critics or the `constraint` "
+                f"or inf) at step {step}: the critics or the `constraint` "
                 "stopped being finite there. Try a smaller `learning_rate` or "
                 "a constraint that stays finite."
             )
-        optimizer.apply([ops.convert_to_tensor(grad)], [z])
-        if not active.all():
-            z.assign(np.where(active, ops.convert_to_numpy(z), current))
-    return ops.convert_to_numpy(z)
+        m += (grad - m) * (1 - beta_1)
+        v += (np.square(grad) - v) * (1 - beta_2)
+        # A Python float: a NumPy float64 scalar would promote z to float64.
+        alpha = float(learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step))
+        z = np.where(active, z - alpha * m / (np.sqrt(v) + ADAM_EPSILON), z)
+    return z.astype("float32")

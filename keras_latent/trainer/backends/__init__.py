@@ -7,8 +7,12 @@ implements the same functions for one backend:
   skipping every update whose loss, gradients or learning rate is not
   finite (see `keras_latent/trainer/nonfinite.py`).
 - `test_step(model, *args)`: evaluate every phase's loss without updates.
-- `input_gradients(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, differentiable
-  again, for gradient penalties.
+- `input_gradients(fn, x, has_aux=False)`: `(fn(x), d sum(fn(x)) / dx)`,
+  differentiable again, for gradient penalties; with `has_aux`, `fn`
+  returns `(value, aux)` and `aux` comes back third, from the same pass.
+- `compiled_input_gradients(fn)`: `input_gradients(fn, ·, has_aux=True)`
+  compiled (`jax.jit`, `tf.function`; eager on torch) for a loop that calls
+  it many times on inputs of one shape, with the weights `fn` reads fixed.
 - `sync_state(model)`: make the model's variables hold what `fit` trained
   so far (JAX's `fit` holds them apart while it runs).
 

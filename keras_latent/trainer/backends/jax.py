@@ -220,8 +220,18 @@ def sync_state(model):
     model.jax_state_sync()
 
 
-def input_gradients(fn, x):
+def compiled_input_gradients(fn):
+    # The networks' weights are read while tracing and kept as constants: the
+    # compiled function is for a search in which they do not change.
+    return jax.jit(lambda x: input_gradients(fn, x, has_aux=True))
+
+
+def input_gradients(fn, x, has_aux=False):
     x = jnp.asarray(x)
+    if has_aux:
+        y, vjp, aux = jax.vjp(fn, x, has_aux=True)
+        (grad,) = vjp(jnp.ones_like(y))
+        return y, grad, aux
     y, vjp = jax.vjp(fn, x)
     (grad,) = vjp(jnp.ones_like(y))
     return y, grad

@@ -140,9 +140,14 @@ def sync_state(model):
     """Nothing to do: TensorFlow's `fit` updates the variables in place."""
 
 
-def input_gradients(fn, x):
+def compiled_input_gradients(fn):
+    return tf.function(lambda x: input_gradients(fn, x, has_aux=True))
+
+
+def input_gradients(fn, x, has_aux=False):
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        y = fn(x)
-    return y, tape.gradient(y, x)
+        y, aux = fn(x) if has_aux else (fn(x), None)
+    grad = tape.gradient(y, x)
+    return (y, grad, aux) if has_aux else (y, grad)

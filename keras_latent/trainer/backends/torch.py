@@ -286,7 +286,13 @@ def _detach(logs):
     return {k: v.detach() if torch.is_tensor(v) else v for k, v in logs.items()}
 
 
-def input_gradients(fn, x):
+def compiled_input_gradients(fn):
+    # Eager torch is quick enough here; torch.compile would cost more than a
+    # few hundred steps save.
+    return lambda x: input_gradients(fn, x, has_aux=True)
+
+
+def input_gradients(fn, x, has_aux=False):
     # A penalty is also reported by evaluate(), which runs under no_grad; only
     # a caller that differentiates further needs the gradient's own graph.
     create_graph = torch.is_grad_enabled()
@@ -294,6 +300,12 @@ def input_gradients(fn, x):
         x = torch.as_tensor(x)
         if not x.requires_grad:
             x = x.detach().requires_grad_(True)
-        y = fn(x)
+        y, aux = fn(x) if has_aux else (fn(x), None)
         (grad,) = torch.autograd.grad(y.sum(), x, create_graph=create_graph)
+    if has_aux:
+        return y, grad, keras.tree.map_structure(_detached, aux)
     return y, grad
+
+
+def _detached(value):
+    return value.detach() if isinstance(value, torch.Tensor) else value
