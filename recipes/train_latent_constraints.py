@@ -628,7 +628,8 @@ One row per {row_kind}: {", ".join(names)}.
 
 ![samples](samples.png)
 
-Edits by the actor (columns: the image, its reconstruction, then with
+Edits by `transform`'s default, the optimisation of latents (columns: the
+image, its reconstruction, then with
 {", ".join(edited_attributes(names))} set to 1):
 
 ![edits](edits.png)

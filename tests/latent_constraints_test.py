@@ -313,9 +313,11 @@ class TestLatentConstraints(TestCase):
         assert np.all(labels[:, 0] == 1) and set(np.unique(labels[:, 1])) <= {0, 1}
         array = model.generate(np.array([1.0, 0.0]), num_samples=3, seed=4)
         assert array.shape == (3, 8, 8, 1)
-        edited = model.transform(IMAGES[:4], {"b": 0})
+        edited = model.transform(IMAGES[:4], {"b": 0}, method="actor")
         assert edited.shape == (4, 8, 8, 1)
-        edited_uint8 = model.transform((IMAGES[:4] * 255).astype("uint8"), {"b": 0})
+        edited_uint8 = model.transform(
+            (IMAGES[:4] * 255).astype("uint8"), {"b": 0}, method="actor"
+        )
         assert edited_uint8.shape == (4, 8, 8, 1)
 
     def test_zero_shot_constraint_on_the_latent(self):
@@ -415,7 +417,8 @@ class TestLatentConstraints(TestCase):
         with pytest.raises(ValueError, match="no attribute critic"):
             model.transform(IMAGES[:2], {"a": 1})
         # With every conditioning attribute given, no critic is needed.
-        assert model.transform(IMAGES[:2], {"a": 1, "b": 0}).shape == (2, 8, 8, 1)
+        shape = model.transform(IMAGES[:2], {"a": 1, "b": 0}, method="actor").shape
+        assert shape == (2, 8, 8, 1)
         with pytest.raises(ValueError, match=r"`y` must have shape \(batch, 2\)"):
             model.compile()
             model.fit(IMAGES, LABELS[:, :1], verbose=0)
@@ -466,7 +469,7 @@ class TestLatentConstraints(TestCase):
         # Rounding just past the ends is fine; uint8 is divided by 255.
         edge = IMAGES.copy()
         edge[0, 0, 0, 0], edge[1, 0, 0, 0] = 1.0005, -0.0005
-        assert model.transform(edge, every).shape == IMAGES.shape
+        assert model.transform(edge, every, method="actor").shape == IMAGES.shape
         uint8 = (IMAGES * 255).astype("uint8")
         np.testing.assert_allclose(
             model.reconstruct(uint8), model.reconstruct(uint8 / 255.0), atol=1e-6
@@ -539,8 +542,8 @@ class TestLatentConstraints(TestCase):
         model = tiny_lc()
         every = {"a": 1, "b": 0}
         np.testing.assert_allclose(
-            model.transform(list(IMAGES[:3]), every),
-            model.transform(IMAGES[:3], every),
+            model.transform(list(IMAGES[:3]), every, method="actor"),
+            model.transform(IMAGES[:3], every, method="actor"),
             atol=1e-6,
         )
         with pytest.raises(ValueError, match="`images` as a list must hold images"):
@@ -558,11 +561,12 @@ class TestLatentConstraints(TestCase):
         ):
             model.transform(IMAGES[:2], every, method="optimize", step=5)
         with pytest.raises(ValueError, match=r"\['steps'\] are options of the"):
-            model.transform(IMAGES[:2], every, steps=5)
+            model.transform(IMAGES[:2], every, method="actor", steps=5)
         # With a constraint the actor's output is optimised: options apply.
         edited = model.transform(
             IMAGES[:2],
             every,
+            method="actor",
             constraint=lambda z: keras.ops.sum(z, axis=-1),
             constraint_space="latent",
             steps=2,
@@ -644,8 +648,10 @@ def test_optimize_latents_is_adam_with_a_per_example_stop():
         batch_size=4,
         steps=150,
         learning_rate=5e-2,
+        attribute_weight=1.0,
         realism_weight=0.3,
         distance_weight=0.2,
+        threshold=0.5,
     )
     expected = _reference_search(z_start, a, w, sigma, 150, 5e-2, (0.3, 0.2), 4)
     np.testing.assert_allclose(z, expected, atol=1e-4)
@@ -747,6 +753,7 @@ def test_numpy_integers_are_ints():
     edited = model.transform(
         IMAGES[:2],
         {"a": 1, "b": 0},
+        method="actor",
         constraint=lambda z: keras.ops.sum(z, axis=-1),
         constraint_space="latent",
         steps=np.int64(2),
@@ -811,6 +818,7 @@ def test_a_non_finite_constraint_raises_and_a_constant_one_warns():
         model.transform(
             IMAGES[:2],
             every,
+            method="actor",
             constraint=lambda z: keras.ops.log(z[:, 0] * 0.0 - 1.0),
             constraint_space="latent",
             steps=2,

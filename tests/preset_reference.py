@@ -64,7 +64,7 @@ def _latent_constraints_outputs(model):
     for name, scores in model.attribute_scores(images).items():
         outputs[f"attribute_scores_{name}"] = scores
     target = {model.attribute_names[0]: 1}
-    outputs["transform_actor"] = model.transform(images, target)
+    outputs["transform_actor"] = model.transform(images, target, method="actor")
     outputs["transform_optimize"] = model.transform(
         images, target, method="optimize", steps=10
     )

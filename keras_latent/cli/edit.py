@@ -39,10 +39,11 @@ def add_parser(commands) -> None:
         "--method",
         choices=("actor", "optimize"),
         default=None,
-        help="for Latent Constraints presets: actor, one pass (fast, the "
-        "default); optimize, gradient search in the latent space (slower, works "
-        "for attributes taught with fit_attribute_critic). Other editing models "
-        "have one way to edit",
+        help="for Latent Constraints presets: optimize (the default), a search "
+        "in the latent space that keeps the face close to its reconstruction "
+        "and works for attributes taught with fit_attribute_critic; actor, "
+        "one forward pass (fast, weaker edits). Other editing models have one "
+        "way to edit",
     )
     arguments.add_output_argument(parser, default="edited.png")
     parser.add_argument(
@@ -76,7 +77,8 @@ def run(args) -> int:
         return USAGE_ERROR
     options = {}
     if "method" in inspect.signature(model.transform).parameters:
-        options["method"] = args.method or "actor"
+        if args.method is not None:
+            options["method"] = args.method  # else the model's own default
     elif args.method is not None:
         return fail(
             f"argument --method: {type(model).__name__} has one way to edit; "

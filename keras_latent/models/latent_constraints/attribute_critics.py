@@ -274,6 +274,13 @@ class AttributeCriticsMixin:
             if name in spec["attribute_names"]:
                 column = spec["attribute_names"].index(name)
                 return AttributeCritic(network, column, spec["label_type"])
+        if name in self.attribute_names:
+            raise ValueError(
+                f"No attribute critic judges {name!r} yet: the optimisation "
+                "(`transform`'s default method, and `generate` with attributes "
+                "the actor does not condition on) needs one. Train it with "
+                "`fit_attribute_critic`, or edit with `method='actor'`."
+            )
         raise ValueError(
             f"Unknown attribute {name!r}. Attributes this model knows: "
             f"{self.known_attributes or self.attribute_names}. Teach it a new one "
