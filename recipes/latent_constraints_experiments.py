@@ -26,6 +26,7 @@ on the val split, each with its protocol:
   val faces: the gap the issue's target is stated in.
 """
 
+import inspect
 import json
 import os
 import statistics
@@ -41,6 +42,10 @@ from absl import app, flags  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
+from keras_latent.models.latent_constraints import (  # noqa: E402
+    OPTIMIZE_OPTIONS,
+    optimize_latents,
+)
 from keras_latent.utils.files import atomic_write_text  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -48,7 +53,7 @@ flags.DEFINE_string("name", None, "Experiment name (the output file's suffix).")
 flags.DEFINE_string("preset", "celeba_latent_constraints", "Model under test.")
 flags.DEFINE_string("judge", "celeba_attribute_classifier", "Independent judge.")
 flags.DEFINE_string("data_dir", None, "Shared data folder (else KERAS_LATENT_DATA).")
-flags.DEFINE_enum("method", "actor", ["actor", "optimize"], "transform's method.")
+flags.DEFINE_enum("method", "optimize", ["actor", "optimize"], "transform's method.")
 flags.DEFINE_multi_string("option", [], "transform option name=value (repeatable).")
 flags.DEFINE_integer("faces", 100, "Val faces edited (0 skips the edits).")
 flags.DEFINE_integer("timed_faces", 5, "Single-face edits timed for seconds/face.")
@@ -74,6 +79,19 @@ def transform_options() -> dict:
             raise app.UsageError(f"--option must be name=value. Received: {item!r}")
         options[name] = int(value) if name == "steps" else float(value)
     return options
+
+
+def effective_options(model, options: dict) -> dict | None:
+    """The optimisation's settings this run used: its defaults, then `options`."""
+    if FLAGS.method != "optimize":
+        return None
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(optimize_latents).parameters.items()
+        if name in OPTIMIZE_OPTIONS
+    }
+    defaults["distance_weight"] = model.distance_weight
+    return {**defaults, **options}
 
 
 def edit_flips(model, judge, faces, labels, names, options) -> dict:
@@ -245,6 +263,7 @@ def main(argv):
         record["edits"] = {
             "method": FLAGS.method,
             "options": options,
+            "effective_options": effective_options(model, options),
             **edit_flips(model, judge, faces, labels, names, options),
             "seconds_per_face": seconds_per_face(model, faces, labels, names, options),
             "judge_ceiling": judge_ceiling(judge, x_val, y_val, labels, names),
@@ -277,6 +296,7 @@ def main(argv):
                 {k: v for k, v in record["samples"].items() if k != "per_attribute"}
             )
         )
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
     path = os.path.join(FLAGS.output_dir, f"celeba_lc_{FLAGS.name}.json")
     atomic_write_text(path, json.dumps(record, indent=1) + "\n")
     print("wrote", path, "and", write_summary(), file=sys.stderr)

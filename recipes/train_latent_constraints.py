@@ -398,7 +398,13 @@ def figures(model, x_val, names):
     x = x_val[:8]
     columns = [x, model.reconstruct(x)]
     for name in edited_attributes(names):
-        columns.append(model.transform(x, {name: 1}))
+        columns.append(
+            model.transform(
+                x,
+                {name: 1},
+                **lc_steps.transform_options("optimize", FLAGS.optimize_steps),
+            )
+        )
     grid = np.stack(columns, axis=1).reshape((-1,) + x.shape[1:])
     save_image_grid(grid, f"{out}/edits.png", rows=len(x), scale=scale)
 

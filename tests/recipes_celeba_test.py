@@ -312,6 +312,60 @@ def test_latent_constraints_recipe_on_celeba(
         assert (celeba_lc / f"backup{suffix}_finished" / "fit.json").is_file()
 
 
+def test_latent_constraints_experiments_record_one_change(
+    run_recipe, celeba_lc, celeba_judge, data_dir, tmp_path
+):
+    out = tmp_path / "experiments"
+    common = [
+        *("--preset", celeba_lc / "preset", "--judge", celeba_judge),
+        *("--data_dir", data_dir, "--output_dir", out, "--faces", 2),
+        *("--timed_faces", 1, "--samples", 4),
+    ]
+    run_recipe(
+        "latent_constraints_experiments",
+        *common,
+        *("--name", "steps3", "--option", "steps=3", "--note", "three steps"),
+    )
+    run_recipe(
+        "latent_constraints_experiments",
+        *common,
+        "--name",
+        "actor",
+        "--method",
+        "actor",
+    )
+    record = json.loads((out / "celeba_lc_steps3.json").read_text())
+    assert "--option steps=3" in record["command"]
+    edits = record["edits"]
+    assert edits["options"] == {"steps": 3}
+    # The settings the run used: the optimisation's defaults, then the option.
+    assert edits["effective_options"]["steps"] == 3
+    assert edits["effective_options"]["threshold"] == 0.99
+    assert set(edits["per_attribute"]) == set(CONDITIONING)
+    assert 0.0 <= edits["flip_rate"] <= 1.0 and edits["seconds_per_face"] > 0
+    assert 0.0 <= edits["judge_ceiling"]["mean"] <= 1.0
+    samples = record["samples"]
+    assert "first 4 label vectors" in samples["protocol"]
+    gap = 100 * (samples["real_accuracy"] - samples["generated_accuracy"])
+    assert samples["gap_points"] == pytest.approx(gap, abs=0.02)
+    actor = json.loads((out / "celeba_lc_actor.json").read_text())
+    assert actor["edits"]["effective_options"] is None
+    # The summary page has a row per record, written from the JSONs.
+    summary = (out / "celeba_latent_constraints.md").read_text()
+    assert (
+        "| steps3 | optimize | steps=3 |" in summary and "| actor | actor |" in summary
+    )
+    with pytest.raises(AssertionError, match="must be name=value"):
+        run_recipe(
+            "latent_constraints_experiments",
+            *common,
+            "--name",
+            "bad",
+            "--option",
+            "steps",
+        )
+
+
 @pytest.mark.slow
 def test_latent_constraints_rerun_reuses_the_finished_fit(
     run_recipe, data_dir, celeba_lc, celeba_vae, celeba_judge
