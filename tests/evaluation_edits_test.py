@@ -508,7 +508,7 @@ def test_a_real_latent_constraints_model_records_its_method():
         seed=0,
     )
     report = run_edits(model, (images, labels, ["left", "right"]))
-    assert report["protocol"]["edits"]["method"] == "actor"
+    assert report["protocol"]["edits"]["method"] == "optimize"  # transform's default
     edits = report["results"]["edits"]
     assert edits["num_edits"] == 2 * 6 + 3 + 3
     assert 0.0 <= edits["flip_rate"] <= 1.0
