@@ -143,7 +143,7 @@ class InferenceMixin:
 
         - `"actor"`: z' = G(z₀, y_target), one forward pass (amortised).
         - `"optimize"`: gradient descent on z from z₀: attribute critics' BCE
-          towards the targets (weight 10), the realism critic's BCE towards
+          towards the targets (weight 100), the realism critic's BCE towards
           "real" (weight 0.1), and λ_dist·L_dist(z, z₀), with Adam; each image
           stops once its critics all pass (docs/models.md, "Latent
           Constraints").
@@ -169,7 +169,7 @@ class InferenceMixin:
             return_latents: bool. Also return the edited latents. Defaults to
                 `False`.
             **optimize_kwargs: options of the optimisation: `steps` (300),
-                `learning_rate` (2e-2), `attribute_weight` (10.0),
+                `learning_rate` (2e-2), `attribute_weight` (100.0),
                 `realism_weight` (0.1), `distance_weight` (this model's
                 λ_dist), `constraint_weight` (1.0), `threshold` (0.99). They
                 apply with `method="optimize"` or a `constraint`; given to
