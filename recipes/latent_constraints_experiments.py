@@ -231,7 +231,10 @@ def write_summary() -> str:
         "Written by `python recipes/latent_constraints_experiments.py "
         "--summary_only` from the `celeba_lc_<experiment>.json` records beside "
         "it (each holds its command, its protocol and per-attribute numbers). "
-        "Judge: `celeba_attribute_classifier` on the val split.\n\n"
+        "Judge: `celeba_attribute_classifier` on the val split. s/face is the "
+        "wall time of one face's edit on the shared 2-core CPU, with whatever "
+        "ran beside it; the records before the search was compiled (the "
+        "threshold rows and attribute_weight10) timed the eager search.\n\n"
         + summary_tables(records),
     )
     return path
