@@ -3,7 +3,7 @@
     # The built-in presets (the README's commands):
     python recipes/train_latent_constraints.py --dataset celeba \
         --output zoo/celeba_latent_constraints --epochs 30 --distance_weight 0.01 \
-        --ablation_distance_weight 0,0.1
+        --actor_attribute_weight 1
     python recipes/train_latent_constraints.py --dataset mnist \
         --output zoo/mnist_latent_constraints --epochs 6 \
         --critic_units 256,256,256,256 --actor_units 256,256,256,256 \
@@ -598,6 +598,22 @@ def _edits_text(metrics_record):
     return text
 
 
+def _actor_training_text(model) -> str:
+    """What the actor's training adds to the paper's, for the card, or `""`."""
+    extras = []
+    if model.actor_attribute_weight:
+        extras.append(
+            "against the attribute critics' reading of its outputs (weight "
+            f"{model.actor_attribute_weight:g})"
+        )
+    if model.actor_posterior_fraction:
+        extras.append(
+            f"on posterior samples for {model.actor_posterior_fraction:.0%} of "
+            "its inputs"
+        )
+    return " The actor is also trained " + " and ".join(extras) + "." if extras else ""
+
+
 def write_card(model):
     """Writes the card of `--output` from its metadata.json and `model`.
 
@@ -623,7 +639,7 @@ def write_card(model):
 Latent Constraints (Engel, Hoffman & Roberts 2017) on the frozen `{base}`
 preset: a realism critic D(z, y), an actor G(z, y) (gated residual) and
 attribute critics D_attr(z), all MLPs in the VAE's latent space, conditioned on
-{len(names)} {"attributes" if celeba else "digit classes"}.
+{len(names)} {"attributes" if celeba else "digit classes"}.{_actor_training_text(model)}
 
 ```python
 model = keras_latent.from_preset("{title}")
