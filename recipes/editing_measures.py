@@ -139,6 +139,19 @@ def reconstruction_measures(model, judge_name, x_test, y_test) -> dict:
     }
 
 
+def edits_to_the_opposite(model, faces, targets, name, **options) -> np.ndarray:
+    """`transform` of each face to its 0/1 `targets` `(N,)` for `name`.
+
+    One call per target value: `transform` takes one value per name.
+    """
+    edited = np.empty_like(faces)
+    for value in (0.0, 1.0):
+        rows = np.flatnonzero(targets == value)
+        if len(rows):
+            edited[rows] = model.transform(faces[rows], {name: value}, **options)
+    return edited
+
+
 def attribute_edit_grid(model, faces, labels, names, **options) -> np.ndarray:
     """Per face a row: the face, its reconstruction, each attribute flipped.
 
@@ -154,12 +167,7 @@ def attribute_edit_grid(model, faces, labels, names, **options) -> np.ndarray:
     """
     columns = [faces, model.reconstruct(faces)]
     for j, name in enumerate(names):
-        targets = 1.0 - labels[:, j]
-        edited = np.empty_like(faces)
-        # One call per target value: `transform` takes one value per name.
-        for value in (0.0, 1.0):
-            rows = np.flatnonzero(targets == value)
-            if len(rows):
-                edited[rows] = model.transform(faces[rows], {name: value}, **options)
-        columns.append(edited)
+        columns.append(
+            edits_to_the_opposite(model, faces, 1.0 - labels[:, j], name, **options)
+        )
     return np.stack(columns, axis=1).reshape(-1, *faces.shape[1:])

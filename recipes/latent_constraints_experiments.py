@@ -39,6 +39,7 @@ import lc_steps  # noqa: E402  (recipes/ is on sys.path when run as a script)
 import numpy as np  # noqa: E402
 import publishing  # noqa: E402
 from absl import app, flags  # noqa: E402
+from editing_measures import edits_to_the_opposite  # noqa: E402
 
 import keras_latent  # noqa: E402
 from keras_latent import datasets, metrics  # noqa: E402
@@ -100,13 +101,9 @@ def edit_flips(model, judge, faces, labels, names, options) -> dict:
     per, pixel, start = {}, [], time.perf_counter()
     for i, name in enumerate(names):
         target = 1 - labels[:, i]
-        edited = np.empty_like(faces)
-        for value in (0, 1):
-            rows = np.flatnonzero(target == value)
-            if len(rows):
-                edited[rows] = model.transform(
-                    faces[rows], {name: value}, method=FLAGS.method, **options
-                )
+        edited = edits_to_the_opposite(
+            model, faces, target, name, method=FLAGS.method, **options
+        )
         p = judge.predict_proba(edited)[:, judge.class_names.index(name)]
         mse = np.mean((edited - recon) ** 2, axis=(1, 2, 3))
         pixel.append(float(np.mean(mse)))

@@ -170,7 +170,7 @@ class Judge:
         return lc_steps.rounded(scores)
 
 
-def build_model(base, names, distance_weight):
+def build_model(base, names, distance_weight, attribute_critics=()):
     return LatentConstraints(
         vae=base,
         attribute_names=names,
@@ -181,22 +181,9 @@ def build_model(base, names, distance_weight):
         distance_weight=distance_weight,
         actor_posterior_fraction=FLAGS.actor_posterior_fraction,
         actor_attribute_weight=FLAGS.actor_attribute_weight,
+        attribute_critics=attribute_critics,
         seed=FLAGS.seed,
     )
-
-
-def copy_attribute_critics(source, target) -> None:
-    """Gives `target` the trained attribute critics of `source`.
-
-    An ablation's actor with `--actor_attribute_weight` learns from them.
-    """
-    for spec, network in zip(
-        source.attribute_critic_specs, source.attribute_critic_networks
-    ):
-        target._add_attribute_critic(
-            spec["attribute_names"], spec["hidden_units"], spec["label_type"]
-        )
-        target.attribute_critic_networks[-1].set_weights(network.get_weights())
 
 
 def train(model, posteriors, y_train, backup_dir):
@@ -272,9 +259,16 @@ def table1_results(model, judge, data, posteriors):
         ),
     }
     for index, weight in enumerate(float(w) for w in FLAGS.ablation_distance_weight):
-        ablation = build_model(model.vae, data.names, weight)
+        # The trained attribute critics too: an actor with
+        # `--actor_attribute_weight` learns from them.
+        ablation = build_model(
+            model.vae, data.names, weight, model.attribute_critic_specs
+        )
+        for mine, trained in zip(
+            ablation.attribute_critic_networks, model.attribute_critic_networks
+        ):
+            mine.set_weights(trained.get_weights())
         ablation.compute_statistics(posteriors, data.y_train)
-        copy_attribute_critics(model, ablation)
         suffix = "_ablation" if index == 0 else f"_ablation{index + 1}"
         train(ablation, posteriors, data.y_train, backup_dir() + suffix)
         results[f"lambda_dist={weight:g}"] = table1(ablation, judge, data.eval_labels)

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from keras_latent.models import LatentConstraints
-from tests.latent_constraints_test import IMAGES, LABELS, tiny_lc
+from tests.latent_constraints_test import (
+    IMAGES,
+    LABELS,
+    replay_actor_loss,
+    tiny_lc,
+)
 from tests.test_case import TestCase, to_numpy
 
 
@@ -20,13 +25,7 @@ def with_attribute_critic(**kwargs):
 class TestActorOptions(TestCase):
     def test_attribute_loss_is_added_with_its_weight(self):
         model = with_attribute_critic(distance_weight=0.5, actor_attribute_weight=2.0)
-        data = (IMAGES[:8], LABELS[:8])
-        seed_state = to_numpy(model.seed_generator.state).copy()
-        loss, logs = model.actor_loss(data)
-        model.seed_generator.state.assign(seed_state)
-        z = to_numpy(model._prior(8))
-        z_new = to_numpy(model.apply_actor(z, LABELS[:8]))
-        logits = to_numpy(model.critic([z_new, LABELS[:8]]))[:, 0]
+        loss, logs, _, z_new, realism = replay_actor_loss(model, LABELS[:8])
         attribute_logits = to_numpy(model.attribute_critic_networks[0](z_new))
         p = 1.0 / (1.0 + np.exp(-attribute_logits))
         bce = -(LABELS[:8] * np.log(p) + (1 - LABELS[:8]) * np.log(1 - p))
@@ -34,7 +33,6 @@ class TestActorOptions(TestCase):
         np.testing.assert_allclose(
             to_numpy(logs["attribute_loss"]), expected_attribute, rtol=1e-4
         )
-        realism = np.mean(np.log1p(np.exp(-logits)))
         expected = realism + 0.5 * to_numpy(logs["distance"]) + 2.0 * expected_attribute
         np.testing.assert_allclose(to_numpy(loss), expected, rtol=1e-4)
         assert model.opponent_metrics == ("distance", "attribute_loss")

@@ -61,6 +61,21 @@ def fit_toy_critic(model, posteriors, labels):
     )
 
 
+def replay_actor_loss(model, labels):
+    """`actor_loss` on `labels`, and its prior draw replayed by hand.
+
+    Returns `(loss, logs, z, z', realism)`, realism being the mean
+    `softplus(−D(z', y))` computed in NumPy.
+    """
+    seed_state = to_numpy(model.seed_generator.state).copy()
+    loss, logs = model.actor_loss((IMAGES[: len(labels)], labels))
+    model.seed_generator.state.assign(seed_state)
+    z = to_numpy(model._prior(len(labels)))
+    z_new = to_numpy(model.apply_actor(z, labels))
+    logits = to_numpy(model.critic([z_new, labels]))[:, 0]
+    return loss, logs, z, z_new, np.mean(np.log1p(np.exp(-logits)))
+
+
 class CriticOnly(LatentConstraints):
     def build_phases(self):
         return [p for p in super().build_phases() if p.player == "critic"]
@@ -180,15 +195,7 @@ class TestLatentConstraints(TestCase):
     def test_actor_loss_is_realism_plus_weighted_distance(self):
         model = tiny_lc(distance_weight=0.5)
         model.latent_std.assign([0.5, 1.0, 2.0, 0.1])
-        data = (IMAGES[:8], LABELS[:8])
-        seed_state = to_numpy(model.seed_generator.state).copy()
-        loss, logs = model.actor_loss(data)
-        # Replay the same prior draw to compute the loss by hand.
-        model.seed_generator.state.assign(seed_state)
-        z = to_numpy(model._prior(8))
-        z_new = to_numpy(model.apply_actor(z, LABELS[:8]))
-        logits = to_numpy(model.critic([z_new, LABELS[:8]]))[:, 0]
-        realism = np.mean(np.log1p(np.exp(-logits)))
+        loss, logs, z, z_new, realism = replay_actor_loss(model, LABELS[:8])
         distance = np.mean(
             np.log1p((z_new - z) ** 2) / np.array([0.5, 1.0, 2.0, 0.1]) ** 2
         )
