@@ -7,9 +7,9 @@ itself):
     1  trainer, layers, images
     2  losses, optimizers
     3  presets
-    4  models
-    5  metrics, datasets
-    6  evaluation
+    4  models, hub
+    5  metrics, datasets, export
+    6  evaluation, demo
     7  cli
        keras_latent/__init__.py (the public API) may import anything.
 
@@ -43,9 +43,12 @@ LEVELS = {
     "losses": 2,
     "presets": 3,
     "models": 4,
+    "hub": 4,
     "metrics": 5,
     "datasets": 5,
+    "export": 5,
     "evaluation": 6,
+    "demo": 6,
     "cli": 7,
     "__init__": 8,
 }
