@@ -5,8 +5,9 @@ keras-latent sample mnist_wgan_gp -n 64 -o digits.png
 keras-latent sample celeba_latent_constraints --attributes Smiling=1,Eyeglasses=1 -n 16
 keras-latent edit celeba_latent_constraints --image face.jpg --set Smiling=1
 keras-latent evaluate mnist_wgan_gp --metrics fid,kid,is,diversity -n 10000 --json
+keras-latent serve celeba_latent_constraints --port 7860
 
-One module per subcommand (`sample`, `edit`, `evaluate`, `listing`), each with
+One module per subcommand (`sample`, `edit`, `evaluate`, `serve`, `listing`), each with
 `add_parser(commands)` and `run(args)`; `arguments` holds the option types they
 share. Heavy modules are imported inside `run`, so that `--help` and argument
 errors stay fast and a PyTorch or JAX run never imports TensorFlow.
@@ -17,13 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from keras_latent.cli import edit, evaluate, listing, sample
+from keras_latent.cli import edit, evaluate, listing, sample, serve
 from keras_latent.cli.common import fail
 
 __all__ = ["build_parser", "main"]
 
 # In the order `--help` lists them.
-_COMMANDS = (sample, edit, evaluate, listing)
+_COMMANDS = (sample, edit, evaluate, serve, listing)
 
 
 def build_parser() -> argparse.ArgumentParser:

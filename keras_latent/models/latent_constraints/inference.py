@@ -37,6 +37,10 @@ class InferenceMixin:
     (`AttributeCriticsMixin`).
     """
 
+    # The values of `transform(method=...)`, for callers that offer a choice
+    # (the attribute page of `keras-latent serve`).
+    transform_methods = TRANSFORM_METHODS
+
     def generate(
         self,
         attributes=None,
