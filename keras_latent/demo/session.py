@@ -165,7 +165,7 @@ class DemoSession:
             kwargs["attributes"] = self.attributes_from_choices(choices, ANY)
         started = time.perf_counter()
         images = self.model.generate(num_samples=count, seed=seed, **kwargs)
-        logger.info(
+        logger.debug(
             "%d samples of %s in %.2f s",
             count,
             self.name,
