@@ -5,6 +5,7 @@ The page in a real browser is tested in `demo_browser_test.py`.
 
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -264,3 +265,20 @@ def test_every_zoo_preset_serves(preset, tmp_path):
         grid, message = session.edit_grid(str(path), choices)
         assert message.startswith("Edited:")
         assert grid.shape[1] > grid.shape[0]
+
+
+@pytest.mark.skipif(not HAS_GRADIO, reason='needs pip install "keras-latent[demo]"')
+def test_serve_refuses_a_classifier_preset(capsys):
+    from keras_latent.cli import main
+
+    assert main(["serve", "mnist_classifier"]) == 2
+    error = capsys.readouterr().err
+    assert "does not generate images" in error and "Traceback" not in error
+
+
+def test_serve_without_gradio_says_how_to_install(monkeypatch, capsys):
+    from keras_latent.cli import main
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio fails
+    assert main(["serve", "mnist_cgan"]) == 2
+    assert 'pip install "keras-latent[demo]"' in capsys.readouterr().err
