@@ -3,6 +3,7 @@ models, in Keras 3, on TensorFlow, JAX and PyTorch."""
 
 from keras_latent import layers, losses, metrics, models, optimizers, trainer
 from keras_latent.evaluation import evaluate
+from keras_latent.hub import upload_preset
 from keras_latent.presets import from_preset, list_presets, load_preset_metadata
 from keras_latent.version import __version__
 
@@ -18,4 +19,5 @@ __all__ = [
     "models",
     "optimizers",
     "trainer",
+    "upload_preset",
 ]
