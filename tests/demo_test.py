@@ -173,11 +173,22 @@ def test_latent_constraints_offers_its_methods(tmp_path):
     session = DemoSession(tiny_lc())
     assert session.edit_methods == ["optimize", "actor"]
     path = write_image(tmp_path / "photo.png", mode="L")
-    _, message = session.edit_grid(path, {"a": "on"}, method="actor")
-    assert message == "Edited: a on"
-    # No attribute critic is trained: the default method says what to do.
-    with pytest.raises(ValueError, match="attribute critic"):
-        session.edit_grid(path, {"a": "on"}, method="optimize")
+    # Without attribute critics neither edit can read the photo's attributes;
+    # the error says what to do, and the page shows it as a message.
+    with pytest.raises(ValueError, match="fit_attribute_critic"):
+        session.edit_grid(path, {"a": "on"})
+    rng = np.random.RandomState(0)
+    session.model.fit_attribute_critic(
+        rng.rand(16, 8, 8, 1).astype("float32"),
+        (rng.rand(16, 2) > 0.5).astype("float32"),
+        ["a", "b"],
+        hidden_units=(8,),
+        epochs=1,
+        verbose=0,
+    )
+    for method in session.edit_methods:
+        _, message = session.edit_grid(path, {"a": "on"}, method=method)
+        assert message == "Edited: a on"
     with pytest.raises(ValueError, match=r"`method` must be one of \['optimize'"):
         session.edit_grid(path, {"a": "on"}, method="search")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +89,10 @@ class DemoSession:
         self.can_edit = hasattr(model, "transform") and hasattr(model, "reconstruct")
         self.edit_methods = self._edit_methods(model) if self.can_edit else []
         self.scale = _display_scale(model.image_shape)
+        # The page answers each request in a thread of its own; one model
+        # call at a time keeps the seed generators and the compiled
+        # functions' caches out of races.
+        self._lock = threading.Lock()
         if warm_up:
             self.sample_grid({}, seed=0, count=1)
 
@@ -164,7 +169,8 @@ class DemoSession:
         if self.conditional:
             kwargs["attributes"] = self.attributes_from_choices(choices, ANY)
         started = time.perf_counter()
-        images = self.model.generate(num_samples=count, seed=seed, **kwargs)
+        with self._lock:
+            images = self.model.generate(num_samples=count, seed=seed, **kwargs)
         logger.debug(
             "%d samples of %s in %.2f s",
             count,
@@ -195,17 +201,18 @@ class DemoSession:
             raise ValueError(f"{self.name} does not edit photos.")
         image = load_upload(path, self.model.image_shape)[None]
         attributes = self.attributes_from_choices(choices, KEEP)
-        reconstruction = self.model.reconstruct(image)
+        options = {}
+        if method is not None and self.edit_methods:
+            if method not in self.edit_methods:
+                raise ValueError(
+                    f"`method` must be one of {self.edit_methods}. Received: {method!r}"
+                )
+            options["method"] = method
+        with self._lock:
+            reconstruction = self.model.reconstruct(image)
+            if attributes:
+                edited = self.model.transform(image, attributes, **options)
         if attributes:
-            options = {}
-            if method is not None and self.edit_methods:
-                if method not in self.edit_methods:
-                    raise ValueError(
-                        f"`method` must be one of {self.edit_methods}. "
-                        f"Received: {method!r}"
-                    )
-                options["method"] = method
-            edited = self.model.transform(image, attributes, **options)
             message = "Edited: " + ", ".join(
                 f"{k} {'on' if v else 'off'}" for k, v in attributes.items()
             )
@@ -221,8 +228,8 @@ def _bounded_int(name: str, value, low: int, high: int) -> int:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        number = float("nan")
-    if not (number == int(number) if np.isfinite(number) else False):
+        number = float("nan")  # reported as not a whole number below
+    if not np.isfinite(number) or number != int(number):
         raise ValueError(f"`{name}` must be a whole number. Received: {value!r}")
     if not low <= number <= high:
         raise ValueError(f"`{name}` must be in [{low}, {high}]. Received: {value!r}")
