@@ -28,7 +28,6 @@ import os
 import platform
 import shutil
 import sys
-import uuid
 import warnings
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import keras
 import numpy as np
 
 from keras_latent.utils import keras_internals
+from keras_latent.utils.files import hidden_sibling, replace_directory
 from keras_latent.utils.inputs import check_choice
 from keras_latent.utils.keras_internals import uninitialized_variables
 
@@ -147,7 +147,7 @@ def resolve_preset(preset: str | os.PathLike) -> Path:
 
 def _interrupted_save_hint(text: str) -> str:
     """Points to the old preset that a save killed between its two renames
-    (see `_replace_directory`) left aside."""
+    (see `utils.files.replace_directory`) left aside."""
     target = Path(os.path.abspath(Path(text).expanduser()))
     if not target.parent.is_dir():
         return ""
@@ -439,7 +439,7 @@ class PresetMixin:
         config_text = json.dumps(config, indent=2) + "\n"
         metadata_text = _metadata_text(self, metadata, weights_dtype)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = _sibling(path, "new")
+        staging = hidden_sibling(path, "new")
         staging.mkdir()
         try:
             (staging / CONFIG_FILE).write_text(config_text)
@@ -447,7 +447,7 @@ class PresetMixin:
             store_weights_as(staging / WEIGHTS_FILE, weights_dtype)
             (staging / METADATA_FILE).write_text(metadata_text)
             _copy_other_files(path, staging)
-            _replace_directory(staging, path)
+            replace_directory(staging, path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -489,12 +489,6 @@ def _metadata_text(model, metadata, weights_dtype: str) -> str:
         ) from e
 
 
-def _sibling(path: Path, role: str) -> Path:
-    """A fresh hidden name beside `path`, on the same filesystem."""
-    path = Path(os.path.abspath(path))
-    return path.with_name(f".{path.name}.{role}-{uuid.uuid4().hex[:12]}")
-
-
 def _copy_other_files(old: Path, new: Path) -> None:
     """Copies what an existing preset holds beside the saved files (the card,
     figures) into the new one: recipes write their card after saving."""
@@ -507,29 +501,3 @@ def _copy_other_files(old: Path, new: Path) -> None:
             shutil.copytree(item, new / item.name, symlinks=True)
         else:
             shutil.copy2(item, new / item.name, follow_symlinks=False)
-
-
-def _replace_directory(new: Path, target: Path) -> None:
-    """Puts the folder `new` in the place of `target`.
-
-    A folder cannot be renamed over a non-empty one, so an existing `target`
-    is renamed aside first, and deleted once `new` is in place; if that
-    second rename fails, the old folder is put back.
-    """
-    target = Path(os.path.abspath(target))
-    if not target.exists():
-        os.rename(new, target)
-        return
-    # A process inside `target` would be left in the deleted old folder.
-    cwd = os.getcwd()
-    inside = Path(cwd) == target or Path(target) in Path(cwd).parents
-    aside = _sibling(target, "old")
-    os.rename(target, aside)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(aside, target)
-        raise
-    if inside and os.path.isdir(cwd):
-        os.chdir(cwd)
-    shutil.rmtree(aside, ignore_errors=True)

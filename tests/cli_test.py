@@ -407,7 +407,7 @@ def test_python_dash_m_runs_the_cli(monkeypatch, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: keras-latent" in out
-    assert "{sample,edit,evaluate,serve,upload,list}" in out
+    assert "{sample,edit,evaluate,serve,export,upload,list}" in out
 
 
 # Limits (issue 15): an output too big for the memory is refused before

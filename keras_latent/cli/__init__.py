@@ -6,10 +6,11 @@ keras-latent sample celeba_latent_constraints --attributes Smiling=1,Eyeglasses=
 keras-latent edit celeba_latent_constraints --image face.jpg --set Smiling=1
 keras-latent evaluate mnist_wgan_gp --metrics fid,kid,is,diversity -n 10000 --json
 keras-latent serve celeba_latent_constraints --port 7860
+keras-latent export mnist_cgan --format onnx -o mnist_cgan_onnx
 keras-latent upload my_vae hf://me/my_vae
 
-One module per subcommand (`sample`, `edit`, `evaluate`, `serve`, `upload`,
-`listing`), each with `add_parser(commands)` and `run(args)`; `arguments`
+One module per subcommand (`sample`, `edit`, `evaluate`, `serve`, `export`,
+`upload`, `listing`), each with `add_parser(commands)` and `run(args)`; `arguments`
 holds the option types they share. Heavy modules are imported inside `run`,
 so that `--help` and argument errors stay fast and a PyTorch or JAX run never
 imports TensorFlow.
@@ -20,13 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from keras_latent.cli import edit, evaluate, listing, sample, serve, upload
+from keras_latent.cli import edit, evaluate, export, listing, sample, serve, upload
 from keras_latent.cli.common import fail
 
 __all__ = ["build_parser", "main"]
 
 # In the order `--help` lists them.
-_COMMANDS = (sample, edit, evaluate, serve, upload, listing)
+_COMMANDS = (sample, edit, evaluate, serve, export, upload, listing)
 
 
 def build_parser() -> argparse.ArgumentParser:

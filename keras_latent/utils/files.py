@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -41,3 +42,43 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def hidden_sibling(path: str | os.PathLike, role: str) -> Path:
+    """A fresh hidden name beside `path`, on the same filesystem.
+
+    Args:
+        path: the file or folder the new name sits beside.
+        role: str. What the name is for (`"new"`, `"old"`), part of the name.
+
+    Returns:
+        `.<name>.<role>-<12 hex digits>` in `path`'s folder, as an absolute path.
+    """
+    path = Path(os.path.abspath(path))
+    return path.with_name(f".{path.name}.{role}-{uuid.uuid4().hex[:12]}")
+
+
+def replace_directory(new: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Puts the folder `new` in the place of `target`.
+
+    A folder cannot be renamed over a non-empty one, so an existing `target`
+    is renamed aside first, and deleted once `new` is in place; if that
+    second rename fails, the old folder is put back.
+    """
+    target = Path(os.path.abspath(target))
+    if not target.exists():
+        os.rename(new, target)
+        return
+    # A process inside `target` would be left in the deleted old folder.
+    cwd = os.getcwd()
+    inside = Path(cwd) == target or Path(target) in Path(cwd).parents
+    aside = hidden_sibling(target, "old")
+    os.rename(target, aside)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    if inside and os.path.isdir(cwd):
+        os.chdir(cwd)
+    shutil.rmtree(aside, ignore_errors=True)

@@ -285,7 +285,28 @@ class GeneratesFromStandardNormal:
 
     The model sets `latent_dim` and `seed_generator` and implements
     `_images_from_latents(z)`, a tensor function returning images in [0, 1].
+    `generator_graph` is that function under its public name, the one
+    `generate` runs and `keras_latent.export` exports.
     """
+
+    @property
+    def noise_dim(self) -> int:
+        """The width of the standard normal noise `generator_graph` reads."""
+        return self.latent_dim
+
+    def generator_graph(self, noise):
+        """Images in [0, 1] from noise `(batch, noise_dim)`, z ~ N(0, I).
+
+        Written with Keras layers and `keras.ops` only, so it runs on backend
+        tensors and inside traced graphs (`keras_latent.export`).
+
+        Args:
+            noise: float32 tensor `(batch, noise_dim)`.
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self._images_from_latents(noise)
 
     def generate(
         self, num_samples: int, seed: int | None = None, batch_size: int = 256
@@ -309,4 +330,4 @@ class GeneratesFromStandardNormal:
         z = standard_normal_latents(
             num_samples, self.latent_dim, seed, self.seed_generator
         )
-        return predict_in_batches(self._images_from_latents, z, batch_size)
+        return predict_in_batches(self.generator_graph, z, batch_size)

@@ -207,6 +207,47 @@ class ConditionalAutoencoder(LabelsMixin):
             z = mean + std * noise
         return {"z": z, "z_mean": mean, "z_std": std, "label_logits": label_logits}
 
+    # -- the exported graphs (backend tensors; `keras_latent.export`) --------------
+
+    @property
+    def noise_dim(self) -> int:
+        """The width of the standard normal noise `generator_graph` reads."""
+        return self.latent_dim
+
+    def generator_graph(self, noise, labels):
+        """D(z, y): images in [0, 1] from z ~ N(0, I) and label vectors.
+
+        What `generate` runs, and what `keras_latent.export` exports: Keras
+        layers and `keras.ops` only, on backend tensors or inside traced
+        graphs.
+
+        Args:
+            noise: float32 tensor `(batch, noise_dim)`.
+            labels: float32 tensor `(batch, K)` in the order of
+                `attribute_names` (one-hot rows for categorical labels).
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self._decode(noise, labels)
+
+    def edit_graph(self, images, labels):
+        """D(μ(x), y): `images` decoded from their posterior mean with `labels`.
+
+        What `transform` runs for label vectors (a dict of attributes first
+        reads the others from the label head), and what
+        `keras_latent.export` exports.
+
+        Args:
+            images: float32 tensor `(batch, H, W, C)` in [0, 1].
+            labels: float32 tensor `(batch, K)`: every target label, in the
+                order of `attribute_names`.
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self._decode(self._encode(images)[0], labels)
+
     # -- inference: NumPy in, float32 NumPy out, on every backend ------------------
 
     def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -329,20 +370,15 @@ class ConditionalAutoencoder(LabelsMixin):
         batch_size = validate_batch_size(batch_size)
         images = standardize_images(images, self.image_shape)
         # Every check runs before the networks do.
-        if isinstance(attributes, Mapping):
-            targets = self._target_dict(attributes)
-            excluded = self._excluded_classes(targets)
-        else:
-            given = self._label_array(attributes, len(images))
+        if not isinstance(attributes, Mapping):
+            labels = self._label_array(attributes, len(images))
+            return predict_in_batches(self.edit_graph, (images, labels), batch_size)
+        targets = self._target_dict(attributes)
+        excluded = self._excluded_classes(targets)
         stats = predict_in_batches(self._mean_and_probabilities, images, batch_size)
+        read = networks.binarize(stats[:, self.latent_dim :], self.label_type, excluded)
+        labels = self._apply_targets(read, targets)
         mean = stats[:, : self.latent_dim]
-        if isinstance(attributes, Mapping):
-            read = networks.binarize(
-                stats[:, self.latent_dim :], self.label_type, excluded
-            )
-            labels = self._apply_targets(read, targets)
-        else:
-            labels = given
         return predict_in_batches(self._decode, (mean, labels), batch_size)
 
     def generate(
@@ -375,4 +411,4 @@ class ConditionalAutoencoder(LabelsMixin):
             num_samples, self.latent_dim, seed, self.seed_generator
         )
         z = keras.ops.convert_to_numpy(z)
-        return predict_in_batches(self._decode, (z, labels), batch_size)
+        return predict_in_batches(self.generator_graph, (z, labels), batch_size)

@@ -107,6 +107,23 @@ class ConditionalGAN(LabelsMixin, GAN):
         images = self._generate(z, labels, training, self.sampling_generator)
         return (images + 1.0) / 2.0
 
+    def generator_graph(self, noise, labels):
+        """Images in [0, 1] from noise z ~ N(0, I) and label vectors.
+
+        What `generate` runs, and what `keras_latent.export` exports: Keras
+        layers and `keras.ops` only, on backend tensors or inside traced
+        graphs.
+
+        Args:
+            noise: float32 tensor `(batch, noise_dim)`.
+            labels: float32 tensor `(batch, K)`, 0/1 in the order of
+                `attribute_names` (one-hot rows for categorical labels).
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self([noise, labels])
+
     def generate(
         self,
         attributes=None,
@@ -136,7 +153,7 @@ class ConditionalGAN(LabelsMixin, GAN):
             num_samples, self.latent_dim, seed, self.seed_generator
         )
         z = keras.ops.convert_to_numpy(z)
-        return predict_in_batches(lambda a, b: self([a, b]), (z, labels), batch_size)
+        return predict_in_batches(self.generator_graph, (z, labels), batch_size)
 
     def get_config(self):
         config = super().get_config()

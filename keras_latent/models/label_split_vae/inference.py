@@ -35,6 +35,59 @@ class InferenceMixin:
     and its labels through `LabelsMixin`.
     """
 
+    # -- the exported graphs (backend tensors; `keras_latent.export`) ------------
+
+    @property
+    def noise_dim(self) -> int:
+        """The width of `generator_graph`'s noise: ε_s, then ε_u."""
+        return self.relevant_dim + self.irrelevant_dim
+
+    def generator_graph(self, noise, labels):
+        """D(μ_y + σ_y ⊙ ε_s, ε_u): a sample of class `labels` from noise.
+
+        `noise` is standard normal: its first `relevant_dim` columns ε_s
+        scale the class Gaussian (z_s = μ_y + σ_y ⊙ ε_s, with μ_y = y·μ and
+        σ_y = y·σ for a one-hot y), the others are z_u. What `generate`
+        runs, and what `keras_latent.export` exports: Keras layers and
+        `keras.ops` only.
+
+        Args:
+            noise: float32 tensor `(batch, noise_dim)`.
+            labels: float32 one-hot tensor `(batch, K)` in the order of
+                `attribute_names`.
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        noise = ops.convert_to_tensor(noise, "float32")
+        labels = ops.cast(labels, "float32")
+        means = ops.matmul(labels, ops.cast(self.mixture.means, "float32"))
+        scales = ops.matmul(
+            labels, ops.sqrt(ops.cast(self.mixture.variances, "float32"))
+        )
+        eps_s = noise[:, : self.relevant_dim]
+        z_u = noise[:, self.relevant_dim :]
+        return self._decode(means + scales * eps_s, z_u)
+
+    def edit_graph(self, images, labels):
+        """D(μ_y, μ(x)): `images` moved to class `labels`, keeping their z_u.
+
+        What `transform` runs, and what `keras_latent.export` exports.
+
+        Args:
+            images: float32 tensor `(batch, H, W, C)` in [0, 1].
+            labels: float32 one-hot tensor `(batch, K)`, the target classes.
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        means = ops.matmul(
+            ops.cast(labels, "float32"), ops.cast(self.mixture.means, "float32")
+        )
+        return self._decode(means, self._irrelevant_posterior(images)[0])
+
+    # -- NumPy in, float32 NumPy out ------------------------------------------------
+
     def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """The codes `(z_s, z_u_mean)` of `images`: E_s(x) and μ(x) of q(z_u|x).
 
@@ -170,17 +223,21 @@ class InferenceMixin:
         batch_size = validate_batch_size(batch_size)
         seed = validate_seed(seed)
         labels = self.label_vectors(attributes, num_samples, seed)
-        class_ids = np.argmax(labels, axis=1).astype("int32")
         # One generator for both codes: a fixed seed reused for two draws of
         # different shapes would give correlated numbers on some backends.
         generator = (
             self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
         )
-        z_s = self.mixture.sample(class_ids, seed=generator)
-        z_u = keras.random.normal((len(class_ids), self.irrelevant_dim), seed=generator)
-        return self.decode(
-            ops.convert_to_numpy(z_s), ops.convert_to_numpy(z_u), batch_size
+        # ε_s then ε_u: the draws `mixture.sample` and the z_u draw made.
+        noise = ops.concatenate(
+            [
+                keras.random.normal((num_samples, dim), seed=generator)
+                for dim in (self.relevant_dim, self.irrelevant_dim)
+            ],
+            axis=-1,
         )
+        noise = ops.convert_to_numpy(noise)
+        return predict_in_batches(self.generator_graph, (noise, labels), batch_size)
 
     def transform(self, images, attributes, batch_size: int = 256) -> np.ndarray:
         """Changes the class of `images`, keeping their label-irrelevant code.
@@ -208,11 +265,11 @@ class InferenceMixin:
         threes = model.transform(images, {"3": 1})
         ```
         """
+        batch_size = validate_batch_size(batch_size)
         images = standardize_images(images, self.image_shape)
         class_ids = self._target_classes(attributes, len(images))
-        z_u = self.encode(images, batch_size)[1]
-        means = ops.convert_to_numpy(self.mixture.means)[class_ids]
-        return self.decode(means, z_u, batch_size)
+        labels = np.eye(self.label_dim, dtype="float32")[class_ids]
+        return predict_in_batches(self.edit_graph, (images, labels), batch_size)
 
     def _target_classes(self, attributes, num_images: int) -> np.ndarray:
         """The class id of each image's edit, `(num_images,)`."""

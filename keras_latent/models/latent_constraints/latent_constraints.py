@@ -545,6 +545,47 @@ class LatentConstraints(
         z, y = inputs
         return self.vae._decode(self._apply_actor(z, y, training=training))
 
+    @property
+    def noise_dim(self) -> int:
+        """The width of the standard normal noise `generator_graph` reads."""
+        return self.latent_dim
+
+    def generator_graph(self, noise, labels):
+        """decode(G(z, y)): `generate`'s images for z ~ N(0, I) and labels.
+
+        Keras layers and `keras.ops` only, on backend tensors or inside
+        traced graphs: what `keras_latent.export` exports. `generate` runs
+        the same networks (and adds the optimisation for attributes the
+        actor does not condition on, which this graph leaves out).
+
+        Args:
+            noise: float32 tensor `(batch, noise_dim)`.
+            labels: float32 tensor `(batch, K)`, 0/1 in the order of
+                `attribute_names` (the actor's conditioning attributes).
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self.vae._decode(self._apply_actor(noise, labels))
+
+    def edit_graph(self, images, labels):
+        """decode(G(μ(x), y)): `transform(method="actor")` as one graph.
+
+        z₀ = μ(x) is the posterior mean and `labels` the full target label
+        vectors (the attributes to keep at their current values included);
+        `transform` reads those from z₀ when given a dict. The default edit,
+        `method="optimize"`, is an iterative search, not one graph.
+
+        Args:
+            images: float32 tensor `(batch, H, W, C)` in [0, 1].
+            labels: float32 tensor `(batch, K)`, 0/1 in the order of
+                `attribute_names`.
+
+        Returns:
+            A float32 tensor `(batch, H, W, C)` in [0, 1].
+        """
+        return self.generator_graph(self.vae._encode(images)[0], labels)
+
     def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """The frozen encoder's posterior `(mean, std)`, as `VAE.encode`.
 
