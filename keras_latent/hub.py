@@ -31,7 +31,6 @@ are missing, in a staged copy; the folder itself is never modified.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import re
@@ -517,13 +516,7 @@ def _staged(path: Path, files: list[str], card: str | None):
 def _client(target: HubTarget):
     """The hub's client module, imported only now; a clear error if absent."""
     module = {"hf": "huggingface_hub", "kaggle": "kagglehub"}[target.scheme]
-    try:
-        client = importlib.import_module(module)
-    except ImportError as e:
-        raise ImportError(
-            f"Uploading to '{target.uri}' needs {module}: "
-            f'`pip install "keras-latent[hub]"` (or `pip install {module}`).'
-        ) from e
+    client = presets.import_hub_client(module, f"Uploading to '{target.uri}'")
     needed = (
         ("create_repo", "upload_folder") if target.scheme == "hf" else ("model_upload",)
     )

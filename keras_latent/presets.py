@@ -68,25 +68,34 @@ def list_presets() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
 
 
-def _hub_client(module: str, handle: str):
-    """Imports a hub client only when a handle needs it."""
+def import_hub_client(module: str, purpose: str):
+    """Imports a hub client only when a handle needs it.
+
+    Args:
+        module: `"huggingface_hub"` or `"kagglehub"`.
+        purpose: what needs it, starting the error's sentence, e.g.
+            `"Loading 'hf://org/name'"`.
+
+    Raises:
+        ImportError: saying which `pip install` adds the client.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as e:
         raise ImportError(
-            f"Loading '{handle}' needs {module}: "
-            f"`pip install keras-latent[hub]` or `pip install {module}`."
+            f'{purpose} needs {module}: `pip install "keras-latent[hub]"` or '
+            f"`pip install {module}`."
         ) from e
 
 
 def _download_hf(handle: str) -> Path:
-    huggingface_hub = _hub_client("huggingface_hub", handle)
+    huggingface_hub = import_hub_client("huggingface_hub", f"Loading '{handle}'")
     repo_id = handle[len("hf://") :]
     return Path(huggingface_hub.snapshot_download(repo_id=repo_id))
 
 
 def _download_kaggle(handle: str) -> Path:
-    kagglehub = _hub_client("kagglehub", handle)
+    kagglehub = import_hub_client("kagglehub", f"Loading '{handle}'")
     return Path(kagglehub.model_download(handle[len("kaggle://") :]))
 
 

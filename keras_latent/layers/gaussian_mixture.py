@@ -381,14 +381,36 @@ class GaussianMixture(keras.layers.Layer):
                 f"`class_ids` must be a vector of ids (n,). Received shape "
                 f"{tuple(class_ids.shape)}."
             )
-        means = ops.cast(ops.take(self.means, class_ids, axis=0), self.compute_dtype)
-        scales = ops.cast(
-            ops.sqrt(ops.take(self.variances, class_ids, axis=0)), self.compute_dtype
-        )
         noise = keras.random.normal(
-            ops.shape(means), dtype=self.compute_dtype, seed=seed
+            (ops.shape(class_ids)[0], self.means.shape[-1]),
+            dtype=self.compute_dtype,
+            seed=seed,
         )
-        return means + scales * noise
+        return self.codes(ops.one_hot(class_ids, self.num_classes), noise)
+
+    def codes(self, labels, noise=None):
+        """Codes `μ_y + σ_y ⊙ ε` of the classes in one-hot `labels`.
+
+        The reparameterised draw of `sample`, as a function of its noise, so
+        that a traced or exported graph can take the noise as an input. A
+        one-hot row picks its class's mean and scale exactly.
+
+        Args:
+            labels: one-hot rows `(n, num_classes)` (a tensor or array).
+            noise: standard normal `ε` `(n, D)`, or None for the class means
+                `μ_y`. Defaults to `None`.
+
+        Returns:
+            A tensor `(n, D)` of codes, in the layer's compute dtype.
+        """
+        labels = ops.cast(labels, self.compute_dtype)
+        codes = ops.matmul(labels, ops.cast(self.means, self.compute_dtype))
+        if noise is None:
+            return codes
+        scales = ops.matmul(
+            labels, ops.cast(ops.sqrt(self.variances), self.compute_dtype)
+        )
+        return codes + scales * ops.cast(noise, self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

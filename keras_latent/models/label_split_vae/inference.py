@@ -59,15 +59,8 @@ class InferenceMixin:
         Returns:
             A float32 tensor `(batch, H, W, C)` in [0, 1].
         """
-        noise = ops.convert_to_tensor(noise, "float32")
-        labels = ops.cast(labels, "float32")
-        means = ops.matmul(labels, ops.cast(self.mixture.means, "float32"))
-        scales = ops.matmul(
-            labels, ops.sqrt(ops.cast(self.mixture.variances, "float32"))
-        )
-        eps_s = noise[:, : self.relevant_dim]
-        z_u = noise[:, self.relevant_dim :]
-        return self._decode(means + scales * eps_s, z_u)
+        z_s = self.mixture.codes(labels, noise[:, : self.relevant_dim])
+        return self._decode(z_s, noise[:, self.relevant_dim :])
 
     def edit_graph(self, images, labels):
         """D(μ_y, μ(x)): `images` moved to class `labels`, keeping their z_u.
@@ -81,10 +74,8 @@ class InferenceMixin:
         Returns:
             A float32 tensor `(batch, H, W, C)` in [0, 1].
         """
-        means = ops.matmul(
-            ops.cast(labels, "float32"), ops.cast(self.mixture.means, "float32")
-        )
-        return self._decode(means, self._irrelevant_posterior(images)[0])
+        z_u = self._irrelevant_posterior(images)[0]
+        return self._decode(self.mixture.codes(labels), z_u)
 
     # -- NumPy in, float32 NumPy out ------------------------------------------------
 
@@ -228,7 +219,8 @@ class InferenceMixin:
         generator = (
             self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
         )
-        # ε_s then ε_u: the draws `mixture.sample` and the z_u draw made.
+        # ε_s then ε_u, drawn in the order `mixture.sample` and the z_u draw
+        # drew them before, so seeded samples did not change.
         noise = ops.concatenate(
             [
                 keras.random.normal((num_samples, dim), seed=generator)

@@ -566,7 +566,7 @@ class LatentConstraints(
         Returns:
             A float32 tensor `(batch, H, W, C)` in [0, 1].
         """
-        return self.vae._decode(self._apply_actor(noise, labels))
+        return self([noise, labels])
 
     def edit_graph(self, images, labels):
         """decode(G(μ(x), y)): `transform(method="actor")` as one graph.
